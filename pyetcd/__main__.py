@@ -1,0 +1,5 @@
+import sys
+
+from pyetcd.cli import main
+
+sys.exit(main())

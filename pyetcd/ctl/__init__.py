@@ -1,0 +1,1 @@
+"""pyetcdctl: the etcdctl v2 command set."""

@@ -1,0 +1,12 @@
+"""Command line of `pyflanneld` (being built)."""
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    print("pyflanneld: not built yet", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
