@@ -8,7 +8,8 @@ failing the same unexpected way).
 
 Placeholders in arguments: ``{p}`` the run's key prefix, ``{rel}`` the same without the
 leading slash, ``{ep}`` the server URL, ``{dead}`` a URL where nothing listens,
-``{i_NAME}`` the modifiedIndex the setup step for key ``.../NAME`` produced.
+``{i_NAME}`` the index the (last) setup step for key ``.../NAME`` produced, ``{im_NAME}``
+one less (so ``watch --after-index {im_NAME}`` replays that step's event from history).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def mkdir(key: str, ttl: int | None = None) -> Step:
 
 def post(key: str, value: str = "job") -> Step:
     return ("post", key, value, "")
+
+
+def delete(key: str, recursive: bool = False) -> Step:
+    return ("delete", key, "", "true" if recursive else "")
 
 
 @dataclass(frozen=True)
@@ -274,6 +279,31 @@ CASES: list[Case] = [
         "get", "mk", "mkdir", "setdir", "update", "updatedir", "rm", "rmdir", "ls", "watch",
         "exec-watch", "cluster-health", "backup", "user", "role", "auth")],
     c("help-role-grant", "role grant -h", endpoint=False),
+    # -- watch (events replayed from the server's history, so no waiting) -------------------------
+    c("watch-set", "watch --after-index {im_w} {p}/w", 0, put("{p}/w", "v1")),
+    c("watch-set-json", "-o json watch --after-index {im_w} {p}/w", 0, put("{p}/w", "v1")),
+    c("watch-set-extended", "-o extended watch --after-index {im_w} {p}/w", 0,
+      put("{p}/w", "v1")),
+    c("watch-delete", "watch --after-index {im_w} {p}/w", 0, put("{p}/w"), delete("{p}/w")),
+    c("watch-delete-extended", "-o extended watch --after-index {im_w} {p}/w", 0,
+      put("{p}/w"), delete("{p}/w")),
+    c("watch-recursive", "watch -r --after-index {im_x} {p}/wd", 0, put("{p}/wd/x", "vx")),
+    c("watch-recursive-json", "-o json watch --recursive --after-index {im_x} {p}/wd", 0,
+      put("{p}/wd/x", "vx")),
+    c("watch-skips-dir-events", "watch -r --after-index {im_wd} {p}/wd", 0, mkdir("{p}/wd"),
+      put("{p}/wd/x", "vx")),
+    c("watch-recursive-delete-dir-then-set", "watch -r --after-index {im_wd} {p}/wd", 0,
+      mkdir("{p}/wd"), delete("{p}/wd", recursive=True), put("{p}/wd/y", "vy")),
+    c("watch-update-ttl-json", "-o json watch --after-index {im_w} {p}/w", 0,
+      put("{p}/w", "v1", 300)),
+    c("watch-in-order", "-o extended watch -r --after-index {im_q} {p}/q", 0, post("{p}/q")),
+    # exec-watch finds "<key> -- <command>" only when a flag sits right before the key (a
+    # flag's reordering carries the key along); "--after-index N <key> -- cmd" would not.
+    c("exec-watch-missing-program",
+      "exec-watch --after-index {im_w} --recursive {p}/w -- pyetcdctl-no-such-program arg", 1,
+      put("{p}/w")),
+    c("exec-watch-missing-path",
+      "exec-watch --after-index {im_w} -r {p}/w -- /nonexistent/prog", 1, put("{p}/w")),
     c("watch-no-key", "watch", 1),
     c("exec-watch-no-command", "exec-watch {p}/a", 1),
 ]

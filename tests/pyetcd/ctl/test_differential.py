@@ -21,7 +21,7 @@ from tests.support.procs import ServerProcess, free_port
 pytestmark = pytest.mark.compat
 
 _RUN = itertools.count()
-_PLACEHOLDER = re.compile(r"\{(p|rel|ep|dead|i_[A-Za-z0-9_]+)\}")
+_PLACEHOLDER = re.compile(r"\{(p|rel|ep|dead|im?_[A-Za-z0-9_]+)\}")
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -32,13 +32,20 @@ def _setup(server: ServerProcess, steps: tuple[Step, ...], values: dict[str, str
     """Build the case's state over plain HTTP; record each key's modifiedIndex."""
     for kind, key_t, value, ttl in steps:
         key = _fill(key_t, values)
-        form = {"value": value} if kind != "dir" else {"dir": "true"}
-        if ttl:
-            form["ttl"] = ttl
-        method = "POST" if kind == "post" else "PUT"
-        status, headers, body = harness.http(method, harness.keys_url(server.url, key), form)
+        if kind == "delete":
+            query = {"recursive": "true"} if ttl else {}
+            status, headers, body = harness.http(
+                "DELETE", harness.keys_url(server.url, key, **query))
+        else:
+            form = {"value": value} if kind != "dir" else {"dir": "true"}
+            if ttl:
+                form["ttl"] = ttl
+            method = "POST" if kind == "post" else "PUT"
+            status, headers, body = harness.http(method, harness.keys_url(server.url, key), form)
         assert status in (200, 201), (key, status, body)
-        values[f"i_{key.rsplit('/', 1)[1]}"] = headers["X-Etcd-Index"]
+        name = key.rsplit("/", 1)[1]
+        values[f"i_{name}"] = headers["X-Etcd-Index"]
+        values[f"im_{name}"] = str(int(headers["X-Etcd-Index"]) - 1)
 
 
 @pytest.fixture
