@@ -35,12 +35,15 @@ def _key_path(key: str) -> str:
     return KEYS_PREFIX + (key if key.startswith("/") or not key else "/" + key)
 
 
-def ttl_seconds(ttl: int) -> int:
-    """Seconds sent for ``--ttl``: Go computes ``time.Duration(ttl) * time.Second`` (wrapping
-    at 64 bits) and sends it only when positive, as ``uint64(d.Seconds())``."""
+def ttl_seconds(ttl: int) -> int | None:
+    """The ``ttl`` form value for ``--ttl``, or None when none is sent.
+
+    Go computes ``time.Duration(ttl) * time.Second`` (wrapping at 64 bits) and sends it
+    only when that is positive, as ``uint64(d.Seconds())`` (which may then be 0).
+    """
     nanos = (ttl * 1_000_000_000 + (1 << 63)) % _UINT64 - (1 << 63)
     if nanos <= 0:
-        return 0
+        return None
     return int(float(nanos // 1_000_000_000) + float(nanos % 1_000_000_000) / 1e9)
 
 
@@ -113,7 +116,7 @@ class KeysAPI:
         if prev_exist:
             params["prevExist"] = prev_exist
         seconds = ttl_seconds(ttl)
-        if seconds > 0:
+        if seconds is not None:
             form["ttl"] = str(seconds)
         req = Request("PUT", _key_path(key), encode_values(params),
                       encode_values(form).encode("ascii"))
@@ -136,7 +139,7 @@ class KeysAPI:
     async def create_in_order(self, dir: str, value: str, *, ttl: int = 0) -> Response:
         form = {"value": value}
         seconds = ttl_seconds(ttl)
-        if seconds > 0:
+        if seconds is not None:
             form["ttl"] = str(seconds)
         req = Request("POST", _key_path(dir), "", encode_values(form).encode("ascii"))
         return await self._call(req)

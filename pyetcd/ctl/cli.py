@@ -9,6 +9,7 @@ Exit codes: 0 success, 1 bad arguments, 2 cannot connect (while syncing the clus
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO
@@ -117,9 +118,8 @@ def main(
     The keyword arguments replace the process's streams and environment (tests use them
     to run commands in-process).
     """
-    system = Streams.system()
-    io = Streams(stdin or system.stdin, stdout or system.stdout, stderr or system.stderr,
-                 dict(env) if env is not None else system.env)
+    io = Streams(stdin or sys.stdin.buffer, stdout or sys.stdout.buffer,
+                 stderr or sys.stderr.buffer, dict(os.environ if env is None else env))
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         return asyncio.run(Runner(APP, io).run(args))

@@ -7,7 +7,6 @@ happens. Commands end early by raising :class:`Exit` (etcdctl calls ``os.Exit``)
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -37,12 +36,6 @@ class Streams:
     stdout: BinaryIO
     stderr: BinaryIO
     env: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def system(cls) -> Streams:
-        import os
-
-        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer, dict(os.environ))
 
     def out(self, text: str) -> None:
         self.stdout.write(to_bytes(text))

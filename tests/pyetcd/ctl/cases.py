@@ -75,6 +75,8 @@ CASES: list[Case] = [
     c("set-ttl-zero", "-o json set --ttl 0 {p}/a v"),
     c("set-ttl-negative", "-o json set --ttl=-5 {p}/a v"),
     c("set-ttl-hex", "-o extended set -ttl 0x12c {p}/a v"),
+    c("set-ttl-overflow-wraps", "--debug --no-sync set --ttl 18446744074 {p}/a v"),
+    c("set-ttl-overflow-negative", "--debug --no-sync set --ttl 9223372037 {p}/a v"),
     c("set-ttl-bad", "set --ttl abc {p}/a v", 1),
     c("set-ttl-range", "set --ttl 99999999999999999999 {p}/a v", 1),
     c("set-ttl-missing-value", "set {p}/a --ttl", 1),
