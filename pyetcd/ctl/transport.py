@@ -109,8 +109,9 @@ def go_errno_text(err: int | None, fallback: str) -> str:
 def describe_http_error(exc: BaseException, endpoint: Endpoint) -> GoError:
     """Turn an aiohttp failure into the error Go's HTTP transport would have reported."""
     hostport = _hostport(endpoint)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return DialError("x509: certificate signed by unknown authority")
+    tls = _tls_error(exc)
+    if tls is not None:
+        return tls
     if isinstance(exc, _DNS_ERROR):
         return DialError(f"dial tcp: lookup {exc.host}: no such host")
     if isinstance(exc, aiohttp.ClientConnectorError):
@@ -125,6 +126,23 @@ def describe_http_error(exc: BaseException, endpoint: Endpoint) -> GoError:
     if isinstance(exc, aiohttp.ClientOSError):
         return ReadError(f"read tcp {hostport}: read: {go_errno_text(exc.errno, str(exc))}")
     return GoError(str(exc) or type(exc).__name__)
+
+
+def _tls_error(exc: BaseException) -> GoError | None:
+    """TLS failures in Go's words. Go does not count them as connection errors (a sync
+    that fails this way is ignored), so neither do we."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, ssl.SSLError) else None
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError) or isinstance(
+            cause, ssl.SSLCertVerificationError):
+        return GoError("x509: certificate signed by unknown authority")
+    if cause is None:
+        return None
+    reason = (cause.reason or "").upper()
+    if reason.endswith("ALERT_BAD_CERTIFICATE"):
+        return GoError("remote error: tls: bad certificate")
+    if reason.endswith("ALERT_CERTIFICATE_REQUIRED"):
+        return GoError("remote error: tls: certificate required")
+    return GoError(f"tls: {(cause.reason or str(cause)).lower().replace('_', ' ')}")
 
 
 def _hostport(endpoint: Endpoint) -> str:
