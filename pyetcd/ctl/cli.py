@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO
@@ -124,7 +125,12 @@ def main(
     try:
         return asyncio.run(Runner(APP, io).run(args))
     except KeyboardInterrupt:
-        return 130
+        return 128 + signal.SIGINT
+    except BrokenPipeError:
+        # Go dies of SIGPIPE when its stdout is closed (``pyetcdctl ls | head -1``).
+        if stdout is None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -89,6 +89,12 @@ def _credentials(inv: Invocation) -> tuple[str | None, str | None]:
 
 def new_client(inv: Invocation) -> GoClient:
     """``newClient``: parse endpoints, TLS and credentials; failures exit with code 1."""
+    if inv.globals.string("discovery-srv") or inv.io.env.get("ETCDCTL_DISCOVERY_SRV"):
+        # etcdctl would look up SRV records; pyetcdctl has no DNS client. Same exit code
+        # as etcdctl's failed lookup.
+        inv.io.err("pyetcdctl: DNS discovery (--discovery-srv) is not supported; "
+                   "use --endpoints\n")
+        raise Exit(EXIT_BAD_ARGS)
     try:
         endpoints: list[Endpoint] = [parse_endpoint(e) for e in endpoint_list(inv).split(",")]
         ssl_context = _ssl_context(inv)
