@@ -44,7 +44,7 @@ def fake_server(routes: Routes) -> Iterator[str]:
     """Serve ``routes`` on a free loopback port; yields the base URL."""
     handler = type("Handler", (_Handler,), {"routes": dict(routes)})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
