@@ -9,8 +9,9 @@ connection failure during that sync exits with code 2, other sync failures are i
 
 from __future__ import annotations
 
-import getpass
+import shutil
 import ssl
+import subprocess
 
 from pyetcd.ctl.api import KeysAPI, MembersAPI
 from pyetcd.ctl.context import (
@@ -83,8 +84,35 @@ def _credentials(inv: Invocation) -> tuple[str | None, str | None]:
         return None, None
     user, colon, password = flag.partition(":")
     if not colon:
-        password = getpass.getpass("Password: ")
+        password = _ask_password(inv)
     return user, password
+
+
+def _ask_password(inv: Invocation) -> str:
+    """etcdctl's prompt: ``Password: `` on stdout, echo turned off with ``stty -echo`` on
+    stdin (as etcdctl does, so ``stty``'s complaints about a stdin that is not a terminal
+    are the same), one line read from stdin, echo back on, then a newline on stdout."""
+    inv.io.out("Password: ")
+    _stty(inv, "-echo")
+    try:
+        line = bytearray()
+        while (byte := inv.io.stdin.read(1)) and byte != b"\n":
+            line += byte
+    finally:
+        _stty(inv, "echo")
+    inv.io.out("\n")
+    return line.decode("utf-8", "surrogateescape").removesuffix("\r").strip()
+
+
+def _stty(inv: Invocation, setting: str) -> None:
+    try:
+        fd = inv.io.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a file (in-process use): there is no terminal to configure
+    proc = subprocess.run(["stty", setting], executable=shutil.which("stty") or "/bin/stty",
+                          stdin=fd, capture_output=True, check=False)
+    inv.io.out(proc.stdout.decode("utf-8", "surrogateescape"))
+    inv.io.err(proc.stderr.decode("utf-8", "surrogateescape"))
 
 
 def new_client(inv: Invocation) -> GoClient:

@@ -20,8 +20,11 @@ JSON = "application/json"
 
 class _Handler(BaseHTTPRequestHandler):
     routes: Routes = {}
+    record: list[tuple[str, str, str]] | None = None
 
     def _answer(self) -> None:
+        if self.record is not None:
+            self.record.append((self.command, self.path, self.headers.get("Authorization", "")))
         path = self.path.split("?", 1)[0]
         status, ctype, body = self.routes.get(path, (404, "text/plain", b"404 page not found\n"))
         self.send_response(status)
@@ -40,9 +43,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def fake_server(routes: Routes) -> Iterator[str]:
-    """Serve ``routes`` on a free loopback port; yields the base URL."""
-    handler = type("Handler", (_Handler,), {"routes": dict(routes)})
+def fake_server(routes: Routes,
+                record: list[tuple[str, str, str]] | None = None) -> Iterator[str]:
+    """Serve ``routes`` on a free loopback port; yields the base URL. Each request's
+    (method, path, Authorization header) is appended to ``record`` when one is given."""
+    handler = type("Handler", (_Handler,), {"routes": dict(routes), "record": record})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()

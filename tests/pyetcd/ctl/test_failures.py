@@ -8,6 +8,7 @@ command against the same fake; the outputs must be byte-identical.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -112,6 +113,23 @@ def test_members_list_with_odd_json() -> None:
               "/v2/keys/x": _keys({"action": "get", "node": {"key": "/x", "value": "v"}})}
     with fake_server(routes) as url:
         assert _same(["--endpoints", url, "get", "/x"]).code == 0
+
+
+@pytest.mark.parametrize("stdin", [b"s3cret\n", b""], ids=["typed", "empty"])
+def test_password_prompt(stdin: bytes) -> None:
+    """``-u user`` without a password: etcdctl prompts on stdout and reads stdin (running
+    ``stty`` on it, hence the same complaints when stdin is not a terminal)."""
+    got: list[tuple[str, str, str]] = []
+    routes = {"/v2/keys/x": _keys({"action": "get", "node": {"key": "/x", "value": "v"}})}
+    with fake_server(routes, got) as url:
+        argv = ["--no-sync", "--endpoints", url, "-u", "root", "get", "/x"]
+        real = harness.run_real(argv, stdin=stdin)
+        py = harness.run_py_process(argv, stdin=stdin)
+    assert py == real
+    assert real.stdout == "Password: \nv\n"
+    password = base64.b64encode(b"root:" + stdin.strip()).decode()
+    assert got == [("GET", "/v2/keys/x?quorum=false&recursive=false&sorted=false",
+                    f"Basic {password}")] * 2
 
 
 # -- a cluster with members in every state ---------------------------------------------------------
