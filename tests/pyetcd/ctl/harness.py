@@ -132,10 +132,13 @@ def normalise(text: str, prefixes: Sequence[str] = ()) -> str:
 def normalised(run: Run, prefixes: Sequence[str] = (), unordered: bool = False) -> Run:
     """Both streams normalised together, so an index keeps one name across them."""
     marker = "\x00--stderr--\x00"
-    joined = normalise(run.stdout + marker + run.stderr, prefixes)
-    out, err = joined.split(marker)
-    if unordered:
+    out = run.stdout
+    if unordered:  # sorted before numbering, so that indices are numbered in one order
+        for prefix in prefixes:
+            out = out.replace(prefix, "<P>")
         out = "".join(sorted(out.splitlines(keepends=True)))
+    joined = normalise(out + marker + run.stderr, prefixes)
+    out, err = joined.split(marker)
     return Run(out, err, run.code)
 
 
