@@ -170,3 +170,14 @@ def test_exec_watch_runs_the_command_per_event(both: tuple[str, str, int]) -> No
     assert f"set|{prefix}/last|end|" in real_run.stdout
     assert py_run.stderr == real_run.stderr == f"Ignored dir {prefix}/d change\n" * 2
     assert py_run.code == real_run.code == 0
+
+
+def test_cluster_health_forever_until_interrupted(both: tuple[str, str, int]) -> None:
+    url, _, _ = both
+    real, py = _start_both(url, ["cluster-health", "--forever"])
+    rounds_done = re.compile(rb"^next check after 10 second\.\.\.$")
+    real.wait_for(rounds_done)
+    py.wait_for(rounds_done)
+    real_run, py_run = real.interrupt(), py.interrupt()
+    assert real_run.code == 0 and "cluster is healthy" in real_run.stdout
+    assert py_run == real_run
