@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages the tests use: the reference etcd and its etcdctl, load and network tools.
 APT_PACKAGES := python3-venv etcd-server etcd-client curl wrk iperf3 iproute2 iptables \
-	tcpdump iputils-ping busybox-static procps
+	tcpdump iputils-ping busybox-static procps openssl
 PYTEST_ARGS ?=
 
 .PHONY: run test deps apt-deps venv lint typecheck bench clean

@@ -187,10 +187,13 @@ class EtcdClient:
         json_body: Any = None,
         timeout: float | None = -1.0,
         retry_on_other_endpoints: bool = True,
+        body: bytes | None = None,
     ) -> tuple[int, Any, bytes]:
         """Send one request with failover; returns ``(status, headers, body)``.
 
         ``timeout`` < 0 means the client's default; ``None`` means wait forever (watches).
+        ``body`` is an already encoded form body, sent as is (pyetcdctl encodes forms the
+        way the Go client does, so that its ``--debug`` output shows the exact bytes sent).
         """
         total = self._request_timeout if timeout is not None and timeout < 0 else timeout
         client_timeout = aiohttp.ClientTimeout(total=total, sock_connect=self._dial_timeout)
@@ -202,6 +205,9 @@ class EtcdClient:
         elif json_body is not None:
             data = json.dumps(json_body)
             headers["Content-Type"] = "application/json"
+        elif body is not None:
+            data = body
+            headers["Content-Type"] = FORM
         errors: list[tuple[str, BaseException]] = []
         n = len(self.endpoints)
         for attempt in range(n):
