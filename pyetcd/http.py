@@ -1,0 +1,112 @@
+"""The aiohttp shell: bytes in, :class:`~pyetcd.api.V2Api` in the middle, bytes out.
+
+Thin on purpose. It uses aiohttp's low-level server (no router, no middleware: the API
+does its own routing, as etcd's ServeMux does) and passes the raw request target, so path
+cleaning and ``%2F`` handling follow Go rather than aiohttp. Responses go out without the
+``Server`` header aiohttp would add (etcd sends none).
+
+Watches: the response headers are flushed before waiting (clients rely on this to know the
+watch is registered), then each event is written as one JSON line; a long-poll ends after
+the first event, a stream goes on until the client leaves or its watcher is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.web_request import BaseRequest
+
+from pyetcd.api import Reply, V2Api, WatchReply
+from pyetcd.codec import event_json
+from pyetcd.request import MAX_FORM_BYTES
+from pyetcd.watchers import Watcher
+
+log = logging.getLogger(__name__)
+
+
+class _NoServerHeader:
+    """Drop aiohttp's ``Server`` header (etcd, like Go's net/http, sends none)."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()  # type: ignore[misc]
+        self._headers.popall("Server", None)  # type: ignore[attr-defined]
+
+
+class EtcdResponse(_NoServerHeader, web.Response):
+    pass
+
+
+class EtcdStreamResponse(_NoServerHeader, web.StreamResponse):
+    pass
+
+
+async def read_body(request: BaseRequest) -> bytes:
+    """At most ``MAX_FORM_BYTES + 1`` bytes: enough to tell a too-large form (error 210)."""
+    if not request.body_exists:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FORM_BYTES:
+        chunk = await request.content.readany()
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def make_handler(api: V2Api, clock: Callable[[], int] = time.time_ns
+                 ) -> Callable[[BaseRequest], asyncio.Future[web.StreamResponse]]:
+    """The request handler for aiohttp's low-level ``web.Server``."""
+
+    async def handle(request: BaseRequest) -> web.StreamResponse:
+        body = await read_body(request) if request.body_exists else b""
+        result = api.handle(request.method, request.raw_path, body,
+                            request.headers.get("Content-Type"), clock())
+        if isinstance(result, Reply):
+            response = EtcdResponse(status=result.status, headers=result.headers,
+                                    body=result.body)
+            if result.close or len(body) > MAX_FORM_BYTES:
+                response.force_close()
+            return response
+        return await serve_watch(request, result)
+
+    return handle  # type: ignore[return-value]
+
+
+async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResponse:
+    watcher = reply.watcher
+    wake = asyncio.Event()
+    watcher.wakeup = wake.set
+    response = EtcdStreamResponse(status=200, headers=reply.headers)
+    response.enable_chunked_encoding()
+    try:
+        await response.prepare(request)
+        await response.drain()  # headers out now: the client knows the watch is live
+        await _pump(response, watcher, reply.stream, wake)
+        await response.write_eof()
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    finally:
+        watcher.wakeup = None
+        watcher.remove()
+    return response
+
+
+async def _pump(response: web.StreamResponse, watcher: Watcher, stream: bool,
+                wake: asyncio.Event) -> None:
+    """Write queued events until done: one event (long-poll) or forever (stream)."""
+    while True:
+        while watcher.events:
+            event = watcher.events.popleft()
+            await response.write(event_json(event))
+            if not stream:
+                return
+        if watcher.closed:
+            return  # dropped as too slow: end the response, the client re-watches
+        wake.clear()
+        await wake.wait()
