@@ -44,19 +44,31 @@ class EtcdStreamResponse(_NoServerHeader, web.StreamResponse):
     pass
 
 
-async def read_body(request: BaseRequest) -> bytes:
-    """At most ``MAX_FORM_BYTES + 1`` bytes: enough to tell a too-large form (error 210)."""
-    if not request.body_exists:
-        return b""
+# What net/http reads and discards of an unread body before it gives up on the connection.
+DISCARD_LIMIT = 256 << 10
+
+
+async def read_body(request: BaseRequest) -> tuple[bytes, bool]:
+    """The body, cut after ``MAX_FORM_BYTES + 1`` bytes (enough to tell error 210).
+
+    Also says whether the connection must close: as in Go, when more than
+    :data:`DISCARD_LIMIT` bytes would be left unread.
+    """
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_FORM_BYTES:
         chunk = await request.content.readany()
         if not chunk:
-            break
+            return b"".join(chunks), False
         chunks.append(chunk)
         size += len(chunk)
-    return b"".join(chunks)
+    discarded = 0
+    while discarded <= DISCARD_LIMIT:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks), False
+        discarded += len(chunk)
+    return b"".join(chunks), True
 
 
 def make_handler(api: V2Api, clock: Callable[[], int] = time.time_ns
@@ -64,13 +76,13 @@ def make_handler(api: V2Api, clock: Callable[[], int] = time.time_ns
     """The request handler for aiohttp's low-level ``web.Server``."""
 
     async def handle(request: BaseRequest) -> web.StreamResponse:
-        body = await read_body(request) if request.body_exists else b""
+        body, close = await read_body(request) if request.body_exists else (b"", False)
         result = api.handle(request.method, request.raw_path, body,
                             request.headers.get("Content-Type"), clock())
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)
-            if result.close or len(body) > MAX_FORM_BYTES:
+            if result.close or close:
                 response.force_close()
             return response
         return await serve_watch(request, result)
