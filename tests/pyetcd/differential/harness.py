@@ -107,6 +107,72 @@ def delete(path: str) -> Req:
     return Req("DELETE", "/v2/keys" + path)
 
 
+class WatchStream:
+    """A raw-socket GET whose chunked body is read line by line with timeouts.
+
+    (http.client cannot read again after a timeout; watches need "nothing came" answers.)
+    """
+
+    def __init__(self, host: str, port: int, target: str) -> None:
+        self.sock = socket.create_connection((host, port), timeout=5)
+        self.sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        self.buf = b""
+        self.body = b""
+        self.eof = False
+        while b"\r\n\r\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("closed before headers")
+            self.buf += data
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1])
+        self.headers = dict(line.split(": ", 1) for line in lines[1:])
+        self.chunked = self.headers.get("Transfer-Encoding") == "chunked"
+
+    def _decode(self) -> None:
+        if not self.chunked:
+            self.body += self.buf
+            self.buf = b""
+            return
+        while b"\r\n" in self.buf:
+            size_line, rest = self.buf.split(b"\r\n", 1)
+            size = int(size_line, 16)
+            if size == 0:
+                self.eof = True
+                self.buf = b""
+                return
+            if len(rest) < size + 2:
+                return
+            self.body += rest[:size]
+            self.buf = rest[size + 2:]
+
+    def readline(self, timeout: float) -> bytes | None:
+        """One line; b"" at the end of the response; None when nothing came in time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self._decode()
+            if b"\n" in self.body:
+                line, self.body = self.body.split(b"\n", 1)
+                return line + b"\n"
+            if self.eof:
+                return b""
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except (TimeoutError, socket.timeout):
+                return None
+            if not data:
+                self.eof = True
+            self.buf += data
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 _INDEX = re.compile(r"\{i([+-]\d+)?\}")
 
 
@@ -119,7 +185,7 @@ class Runner:
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.prefix = prefix
         self.base = 0
-        self.watches: dict[str, tuple[http.client.HTTPConnection, http.client.HTTPResponse]] = {}
+        self.watches: dict[str, WatchStream] = {}
         self.ttls: list[int] = []
 
     def fill(self, text: str) -> str:
@@ -135,8 +201,8 @@ class Runner:
                 if rec is not None:
                     out.append(rec)
         finally:
-            for conn, _ in self.watches.values():
-                conn.close()
+            for stream in self.watches.values():
+                stream.close()
         return out
 
     def step(self, step: Step) -> Any:
@@ -151,34 +217,24 @@ class Runner:
             time.sleep(step.seconds)
             return None
         if isinstance(step, Watch):
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=5)
-            conn.request("GET", self.fill(step.target))
-            resp = conn.getresponse()  # returns once headers arrive: they must be flushed
-            self.watches[step.name] = (conn, resp)
-            return {"watch": step.name, **self._record(resp.status, dict(resp.getheaders()), b"", False)}
+            stream = WatchStream(self.host, self.port, self.fill(step.target))
+            self.watches[step.name] = stream
+            status, headers = stream.status, stream.headers  # headers must come at once
+            return {"watch": step.name, **self._record(status, headers, b"", False)}
         if isinstance(step, Read):
-            conn, resp = self.watches[step.name]
-            conn.sock.settimeout(step.timeout)  # type: ignore[union-attr]
+            stream = self.watches[step.name]
             lines = []
             for _ in range(step.lines):
-                try:
-                    line = resp.readline()
-                except (TimeoutError, socket.timeout):
-                    lines.append("<timeout>")
-                    break
-                if not line:
-                    lines.append("<eof>")
+                line = stream.readline(step.timeout)
+                if line is None or line == b"":
+                    lines.append("<timeout>" if line is None else "<eof>")
                     break
                 lines.append(self._body(line, False))
             return {"read": step.name, "lines": lines}
         if isinstance(step, Ended):
-            conn, resp = self.watches[step.name]
-            conn.sock.settimeout(step.timeout)  # type: ignore[union-attr]
-            try:
-                data = resp.read()
-                return {"ended": step.name, "extra": self._body(data, False) if data else None}
-            except (TimeoutError, socket.timeout):
-                return {"ended": step.name, "extra": "<still open>"}
+            line = self.watches[step.name].readline(step.timeout)
+            return {"ended": step.name,
+                    "extra": "<still open>" if line is None else self._body(line, False) if line else None}
         raise TypeError(step)
 
     def _send(self, req: Req) -> tuple[int, dict[str, str], bytes]:
