@@ -214,7 +214,10 @@ class V2Api:
 
     def _member_json(self) -> bytes:
         c = self.cluster
-        urls = lambda xs: b"[" + b",".join(go_string(u).encode() for u in xs) + b"]"  # noqa: E731
+
+        def urls(xs: tuple[str, ...]) -> bytes:
+            return b"[" + b",".join(go_string(u).encode() for u in xs) + b"]"
+
         return (b'{"id":"' + c.member_hex.encode() + b'","name":' + go_string(c.name).encode()
                 + b',"peerURLs":' + urls(c.peer_urls) + b',"clientURLs":'
                 + urls(c.client_urls) + b"}")
@@ -259,7 +262,7 @@ class V2Api:
     def _stats(self, path: str, now: int) -> bytes:
         c = self.cluster
         if path == "/v2/stats/store":
-            data: dict[str, object] = self.store.stats.to_json(self.store.hub.count)
+            data: dict[str, object] = dict(self.store.stats.to_json(self.store.hub.count))
         elif path == "/v2/stats/leader":
             data = {"leader": c.member_hex, "followers": {}}
         else:

@@ -92,7 +92,7 @@ def node_json(view: NodeView) -> bytes:
     return body
 
 
-_ACTIONS = {}
+_ACTIONS: dict[object, bytes] = {}
 
 
 def event_json(event: Event, no_value: bool = False) -> bytes:

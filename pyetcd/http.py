@@ -97,8 +97,7 @@ async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResp
     response = EtcdStreamResponse(status=200, headers=reply.headers)
     response.enable_chunked_encoding()
     try:
-        await response.prepare(request)
-        await response.drain()  # headers out now: the client knows the watch is live
+        await response.prepare(request)  # sends the headers now: the watch is live
         await _pump(response, watcher, reply.stream, wake)
         await response.write_eof()
     except (ConnectionResetError, asyncio.CancelledError):

@@ -24,7 +24,15 @@ from typing import Any
 
 from pyetcd import errors
 from pyetcd.errors import EtcdError
-from pyetcd.goform import Form, FormError, clean_path, media_type, parse_bool, parse_query, parse_uint64
+from pyetcd.goform import (
+    Form,
+    FormError,
+    clean_path,
+    media_type,
+    parse_bool,
+    parse_query,
+    parse_uint64,
+)
 
 NANOS_PER_SECOND = 1_000_000_000
 MAX_FORM_BYTES = 10 << 20  # net/http's limit on an urlencoded body

@@ -207,7 +207,7 @@ class Store:
 
     def expire(self, cutoff: int) -> list[Event]:
         """Remove, in expire-time order, every node that expires at or before ``cutoff``."""
-        events = []
+        events: list[Event] = []
         while True:
             node = self.ttl_heap.top()
             if node is None or node.expire_time is None or node.expire_time > cutoff:

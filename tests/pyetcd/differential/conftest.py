@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import procs
 from tests.pyetcd.differential.harness import Case, run_both
+from tests.support import procs
 
 Pair = tuple[procs.ServerProcess, procs.ServerProcess]
 _counter = itertools.count()

@@ -163,7 +163,7 @@ class WatchStream:
             self.sock.settimeout(left)
             try:
                 data = self.sock.recv(65536)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 return None
             if not data:
                 self.eof = True

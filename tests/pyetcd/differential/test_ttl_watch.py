@@ -7,7 +7,17 @@ from collections.abc import Callable
 import pytest
 
 from tests.pyetcd.differential.harness import (
-    Case, Ended, Read, Repeat, Req, Sleep, Watch, delete, get, post, put,
+    Case,
+    Ended,
+    Read,
+    Repeat,
+    Req,
+    Sleep,
+    Watch,
+    delete,
+    get,
+    post,
+    put,
 )
 
 pytestmark = pytest.mark.compat
