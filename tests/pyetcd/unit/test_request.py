@@ -7,7 +7,13 @@ import pytest
 from pyetcd import errors
 from pyetcd.errors import EtcdError
 from pyetcd.goform import (
-    FormError, clean_path, escape_path, media_type, mux_clean_path, parse_bool, parse_query,
+    FormError,
+    clean_path,
+    escape_path,
+    media_type,
+    mux_clean_path,
+    parse_bool,
+    parse_query,
     parse_uint64,
 )
 from pyetcd.request import KeyRequest, Method, expiration_for, parse_key_request, read_form
