@@ -54,6 +54,7 @@ EXACT_ROUTES: dict[str, tuple[str, ...]] = {
 }
 MEMBER_METHODS = ("GET", "POST", "DELETE", "PUT")
 AUTH_TREES = ("/v2/auth/users", "/v2/auth/roles")
+_TERM = str(RAFT_TERM)
 
 
 @dataclass(slots=True)
@@ -176,9 +177,11 @@ class V2Api:
         return Reply(err.http_status, headers, error_json(err))
 
     def _event_headers(self, etcd_index: int) -> dict[str, str]:
-        return {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex,
-                "X-Etcd-Index": str(etcd_index), "X-Raft-Index": str(self.raft_index),
-                "X-Raft-Term": str(RAFT_TERM)}
+        headers = self._error_headers.copy()  # CORS, Content-Type, cluster ID: in Go's order
+        headers["X-Etcd-Index"] = str(etcd_index)
+        headers["X-Raft-Index"] = str(self.raft_index)
+        headers["X-Raft-Term"] = _TERM
+        return headers
 
     # ---- everything else ---------------------------------------------------------------
 

@@ -115,8 +115,28 @@ def _token_end(s: str, i: int) -> int:
     return i
 
 
+_MEDIA_CACHE: dict[str, str | FormError] = {}
+
+
 def media_type(content_type: str) -> str:
-    """``mime.ParseMediaType``'s media type (lower-cased); FormError with Go's text."""
+    """``mime.ParseMediaType``'s media type (lower-cased); FormError with Go's text.
+
+    Clients send the same few Content-Type strings over and over: results are cached.
+    """
+    cached = _MEDIA_CACHE.get(content_type)
+    if cached is None:
+        try:
+            cached = _media_type(content_type)
+        except FormError as e:
+            cached = e
+        if len(_MEDIA_CACHE) < 256:
+            _MEDIA_CACHE[content_type] = cached
+    if isinstance(cached, FormError):
+        raise cached
+    return cached
+
+
+def _media_type(content_type: str) -> str:
     base, _, params = content_type.partition(";")
     mediatype = base.lower().strip()
     end = _token_end(mediatype, 0)

@@ -151,12 +151,27 @@ def _wrap64(n: int) -> int:
     return ((n + (1 << 63)) % (1 << 64)) - (1 << 63)
 
 
+_METHODS = {m.value: m for m in Method}
+_ONLY_VALUE = frozenset({"value"})
+
+
+def key_for(key_path: str) -> str:
+    """The store key for the decoded path after ``/v2/keys`` (``path.Join("/", ...)``)."""
+    if "//" in key_path or "/." in key_path or key_path.endswith("/") or not key_path:
+        return clean_path("/" + key_path)
+    return key_path if key_path.startswith("/") else clean_path("/" + key_path)
+
+
 def parse_key_request(method: str, key_path: str, form: Form, now: int) -> KeyRequest:
     """Validate parameters in etcd's order and build the request.
 
     ``key_path`` is the decoded URL path after ``/v2/keys``; ``form`` comes from
     :func:`read_form`.
     """
+    if not form:  # the common read: nothing to validate
+        return KeyRequest(_METHODS[method], key_for(key_path), now)
+    if form.keys() <= _ONLY_VALUE:  # the common write
+        return KeyRequest(_METHODS[method], key_for(key_path), now, value=form["value"][0])
     prev_index = _uint(form, "prevIndex", errors.INDEX_NAN, 'invalid value for "prevIndex"')
     wait_index = _uint(form, "waitIndex", errors.INDEX_NAN, 'invalid value for "waitIndex"')
     recursive = _bool(form, "recursive")
@@ -187,7 +202,7 @@ def parse_key_request(method: str, key_path: str, form: Form, now: int) -> KeyRe
         if refresh and ttl is None:
             raise EtcdError(errors.REFRESH_TTL_REQUIRED, "No TTL value set", 0)
     return KeyRequest(
-        Method(method), clean_path("/" + key_path), now, value=value, dir=dir_,
+        _METHODS[method], key_for(key_path), now, value=value, dir=dir_,
         prev_value=prev_value, prev_index=prev_index, prev_exist=prev_exist, wait=wait,
         wait_index=wait_index, recursive=recursive, sorted=sorted_, quorum=quorum,
         stream=stream, refresh=refresh,

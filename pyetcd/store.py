@@ -90,15 +90,12 @@ class Store:
     def set(self, key: str, dir_: bool, value: str, expire_time: int | None, refresh: bool,
             now: int) -> Event:
         """PUT without preconditions: replace a file (or create), never a directory."""
-        try:
-            prev: Node | None = self._lookup(key)
-        except EtcdError as err:
-            if err.code != errors.KEY_NOT_FOUND or refresh:
+        if refresh:
+            try:
+                value = self._lookup(key).value or ""
+            except EtcdError:
                 self.stats.sets_fail += 1
                 raise
-            prev = None
-        if refresh and prev is not None:
-            value = prev.value or ""
         try:
             event = self._create(key, dir_, value, False, True, expire_time, Action.SET, now)
         except EtcdError:
