@@ -119,7 +119,8 @@ ROOT_CASES = [
                                delete("/?prevValue=x"), delete("/?prevIndex=1"),
                                Req("HEAD", "/v2/keys/")], fresh=True),
     Case("post_to_root", [post("", value="top"), post("/", dir="true"), get("/?recursive=true")], fresh=True),
-    Case("root_refresh_and_update", [put("/?refresh=true&ttl=5"), put("/?prevExist=true&ttl=5")], fresh=True),
+    Case("root_refresh_and_update", [put("/?refresh=true&ttl=500"), put("/?prevExist=true&ttl=500")],
+         fresh=True),
 ]
 
 
