@@ -54,6 +54,9 @@ async def read_body(request: BaseRequest) -> tuple[bytes, bool]:
     Also says whether the connection must close: as in Go, when more than
     :data:`DISCARD_LIMIT` bytes would be left unread.
     """
+    length = request.content_length
+    if length is not None and length <= MAX_FORM_BYTES:
+        return await request.content.readexactly(length), False  # the usual small form
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_FORM_BYTES:
