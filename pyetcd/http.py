@@ -74,23 +74,38 @@ async def read_body(request: BaseRequest) -> tuple[bytes, bool]:
     return b"".join(chunks), True
 
 
-def make_handler(api: V2Api, clock: Callable[[], int] = time.time_ns
-                 ) -> Callable[[BaseRequest], asyncio.Future[web.StreamResponse]]:
-    """The request handler for aiohttp's low-level ``web.Server``."""
+class Handler:
+    """The request handler for aiohttp's low-level ``web.Server``.
 
-    async def handle(request: BaseRequest) -> web.StreamResponse:
+    Keeps the watchers it is serving, so that shutdown can end every watch response
+    (including stream watches answered from history, which no hub knows about).
+    """
+
+    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns) -> None:
+        self.api = api
+        self.clock = clock
+        self.watchers: set[Watcher] = set()
+
+    async def __call__(self, request: BaseRequest) -> web.StreamResponse:
         body, close = await read_body(request) if request.body_exists else (b"", False)
-        result = api.handle(request.method, request.raw_path, body,
-                            request.headers.get("Content-Type"), clock())
+        result = self.api.handle(request.method, request.raw_path, body,
+                                 request.headers.get("Content-Type"), self.clock())
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)
             if result.close or close:
                 response.force_close()
             return response
-        return await serve_watch(request, result)
+        self.watchers.add(result.watcher)
+        try:
+            return await serve_watch(request, result)
+        finally:
+            self.watchers.discard(result.watcher)
 
-    return handle  # type: ignore[return-value]
+    def close_watches(self) -> None:
+        """End every watch response (server shutdown); clients re-watch elsewhere."""
+        for watcher in list(self.watchers):
+            watcher.remove()
 
 
 async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResponse:
@@ -103,8 +118,6 @@ async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResp
         await response.prepare(request)  # sends the headers now: the watch is live
         await _pump(response, watcher, reply.stream, wake)
         await response.write_eof()
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
     finally:
         watcher.wakeup = None
         watcher.remove()
@@ -121,6 +134,6 @@ async def _pump(response: web.StreamResponse, watcher: Watcher, stream: bool,
             if not stream:
                 return
         if watcher.closed:
-            return  # dropped as too slow: end the response, the client re-watches
+            return  # dropped (too slow, or shutdown): end the response, the client re-watches
         wake.clear()
         await wake.wait()

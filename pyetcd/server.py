@@ -21,10 +21,11 @@ from aiohttp import web
 from pyetcd.api import V2Api
 from pyetcd.cluster import ClusterInfo
 from pyetcd.config import Config
-from pyetcd.http import make_handler
+from pyetcd.http import Handler
 from pyetcd.store import Store
 
 log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 5.0  # seconds in-flight requests get to finish after a stop signal
 
 
 def build_api(config: Config, now: int) -> V2Api:
@@ -41,10 +42,10 @@ def build_api(config: Config, now: int) -> V2Api:
     return api
 
 
-def build_server(api: V2Api, clock: Callable[[], int] = time.time_ns) -> web.Server:
+def build_server(handler: Handler) -> web.Server:
     # handler_cancellation: a client that goes away cancels its handler, which is how
     # a waiting watch learns that nobody listens any more (etcd: CloseNotify).
-    return web.Server(make_handler(api, clock), handler_cancellation=True, access_log=None)
+    return web.Server(handler, handler_cancellation=True, access_log=None)
 
 
 async def expiry_ticker(api: V2Api, interval: float,
@@ -63,7 +64,9 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
     data_dir = config.effective_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     api = build_api(config, time.time_ns())
-    runner = web.ServerRunner(build_server(api), handle_signals=False)
+    handler = Handler(api)
+    runner = web.ServerRunner(build_server(handler), handle_signals=False,
+                              shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     bound: list[str] = []
     try:
@@ -83,6 +86,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
             ticker.cancel()
     finally:
         log.info("shutting down")
+        handler.close_watches()
         await runner.cleanup()
 
 

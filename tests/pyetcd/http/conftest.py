@@ -11,6 +11,7 @@ from aiohttp.test_utils import BaseTestServer, TestClient
 
 from pyetcd.api import V2Api
 from pyetcd.config import Config
+from pyetcd.http import Handler
 from pyetcd.server import build_api, build_server
 
 T0 = 1_800_000_000 * 1_000_000_000
@@ -25,7 +26,8 @@ class EtcdTestServer(BaseTestServer):
         self.clock = clock
 
     async def _make_runner(self, **kwargs: Any) -> web.ServerRunner:
-        return web.ServerRunner(build_server(self.api, self.clock))
+        self.etcd_handler = Handler(self.api, self.clock)
+        return web.ServerRunner(build_server(self.etcd_handler))
 
 
 class FakeClock:

@@ -122,3 +122,14 @@ async def test_bad_input_never_changes_state(client: TestClient, api: V2Api) -> 
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (await resp.json())["errorCode"] == 210
     assert api.store.snapshot() == before
+
+
+async def test_close_watches_ends_every_watch_response(client: TestClient, api: V2Api) -> None:
+    await client.put("/v2/keys/h", data={"value": "1"})
+    live = await client.get("/v2/keys/x?wait=true")
+    from_history = await client.get("/v2/keys/h?wait=true&stream=true&waitIndex=4")
+    assert b'"action":"set"' in await asyncio.wait_for(from_history.content.readline(), 5)
+    client.server.etcd_handler.close_watches()  # type: ignore[attr-defined]
+    assert await asyncio.wait_for(live.content.read(), 5) == b""
+    assert await asyncio.wait_for(from_history.content.read(), 5) == b""
+    assert api.store.hub.count == 0
