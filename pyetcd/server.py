@@ -88,6 +88,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         log.info("shutting down")
         handler.close_watches()
         await runner.cleanup()
+        log.info("stopped")
 
 
 def _signal_event() -> asyncio.Event:
