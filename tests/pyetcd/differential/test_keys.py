@@ -106,6 +106,16 @@ CASES = [
                                     get("{p}/sp%20ace%3F+plus"), get("{p}?recursive=true"),
                                     Req("PUT", "/v2/keys{p}/h%C3%A9/%E6%97%A5", "value=3", FORM),
                                     get("{p}/h%C3%A9?recursive=true")]),
+    Case("sorted_is_byte_order", [Req("PUT", "/v2/keys{p}/o/%C3%A9", "value=1", FORM),
+                                  Req("PUT", "/v2/keys{p}/o/%E6%97%A5", "value=1", FORM),
+                                  put("{p}/o/z", value="1"), put("{p}/o/Z", value="1"),
+                                  put("{p}/o/~", value="1"), put("{p}/o/0", value="1"),
+                                  get("{p}/o?sorted=true")]),
+    Case("flags_ignored_where_irrelevant", [put("{p}/f", value="1"), get("{p}/f?recursive=true&sorted=true"),
+                                            get("{p}/f?dir=true&stream=true"), get("{p}/missing?quorum=true"),
+                                            Req("HEAD", "/v2/keys{p}/missing?quorum=true")]),
+    Case("post_under_hidden_dir", [post("{p}/_q", value="1"), get("{p}?recursive=true"),
+                                   get("{p}/_q?recursive=true")]),
     Case("trailing_slash_writes_key", [put("{p}/t/", value="1"), get("{p}/t"), get("{p}/t/")]),
 ]
 
