@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from pyetcd.api import Reply, V2Api, WatchReply
@@ -87,7 +87,15 @@ class Handler:
         self.watchers: set[Watcher] = set()
 
     async def __call__(self, request: BaseRequest) -> web.StreamResponse:
-        body, close = await read_body(request) if request.body_exists else (b"", False)
+        if request.body_exists:
+            if request.headers.get("Expect", "").lower() == "100-continue" and \
+                    request.version == HttpVersion11:
+                # Go answers this before the body is read; curl otherwise waits a second.
+                await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                request.writer.output_size = 0
+            body, close = await read_body(request)
+        else:
+            body, close = b"", False
         result = self.api.handle(request.method, request.raw_path, body,
                                  request.headers.get("Content-Type"), self.clock())
         if isinstance(result, Reply):

@@ -133,3 +133,8 @@ async def test_close_watches_ends_every_watch_response(client: TestClient, api: 
     assert await asyncio.wait_for(live.content.read(), 5) == b""
     assert await asyncio.wait_for(from_history.content.read(), 5) == b""
     assert api.store.hub.count == 0
+
+
+async def test_expect_100_continue_is_answered(client: TestClient) -> None:
+    resp = await asyncio.wait_for(client.put("/v2/keys/e", data={"value": "v"}, expect100=True), 0.9)
+    assert resp.status == 201
