@@ -320,12 +320,14 @@ class Store:
         for gone in removed:
             if gone.expire_time is not None:
                 self.ttl_heap.remove(gone)
+            gone.parent = None  # no parent<->child cycles left: reference counting frees it
             self.hub.notify_removed(event, gone.key)
         self._publish(event)
         return event
 
     def _detach(self, node: Node) -> None:
         parent = node.parent
+        node.parent = None
         if parent is not None and parent.children is not None:
             parent.children.pop(node.name, None)
         if node.expire_time is not None:

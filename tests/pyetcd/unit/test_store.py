@@ -156,3 +156,22 @@ def test_snapshot_round_trip_restores_tree_history_and_ttls() -> None:
     assert restored.get("/", True, True, T0) == s.get("/", True, True, T0)
     assert [e.node.key for e in restored.expire(T0 + 5 * S)] == ["/a/b"]
     assert restored.history.scan("/c", False, 1) == s.history.scan("/c", False, 1)
+
+
+def test_removed_nodes_leave_no_cyclic_garbage() -> None:
+    """Removed subtrees are freed by reference counting (no long GC pauses to reclaim them)."""
+    import gc
+
+    s = Store()
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(50):
+            s.set(f"/d/{i}/x", False, "v", None, False, T0)
+        s.delete("/d", False, True, T0)
+        for i in range(20):
+            s.set("/f", False, str(i), None, False, T0)
+        s.compare_and_delete("/f", "19", 0, T0)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
