@@ -25,16 +25,25 @@ VALUES = ["", "1", "0", "true", "false", "True", "yes", "x", "007", "18446744073
           "18446744073709551616", "-1", "{i+1}", "{i+3}", "100", "v", "v w", "%zz"]
 # TTLs that could expire while the script runs would make indices depend on timing.
 TTL_VALUES = ["", "x", "100", "500", "-1", "18446744073709551616", "v w", "%zz", "1.5"]
+# Mostly valid values, so that scripts also reach the store operations and their errors.
+VALID = {"value": ["", "v", "w"], "ttl": ["", "100"], "dir": ["true", "false"],
+         "prevExist": ["true", "false"], "prevValue": ["v", "w"],
+         "prevIndex": ["0", "{i+1}", "{i+2}", "{i+5}"], "recursive": ["true"], "sorted": ["true"],
+         "quorum": ["true", "false"], "noValueOnSuccess": ["true"], "refresh": ["false", "true"],
+         "waitIndex": ["{i+1}"], "stream": ["false"], "Value": ["z"], "wait": ["false"]}
 METHODS = ["GET", "GET", "PUT", "PUT", "PUT", "POST", "DELETE", "DELETE", "HEAD"]
 
 
-def random_request(rng: random.Random) -> Req:
+def random_request(rng: random.Random, valid: bool) -> Req:
     method = rng.choice(METHODS)
     query: list[str] = []
     body: list[str] = []
     for _ in range(rng.randint(0, 4)):
         name = rng.choice(PARAMS)
-        value = rng.choice(TTL_VALUES if name == "ttl" else VALUES)
+        if valid:
+            value = rng.choice(VALID[name])
+        else:
+            value = rng.choice(TTL_VALUES if name == "ttl" else VALUES)
         if name == "wait" and value in ("1", "true", "True") and method == "GET":
             value = "false"  # a live watch would block the script
         pair = f"{name}={value if value == '%zz' else urllib.parse.quote(value, safe='{}+')}"
@@ -48,7 +57,9 @@ def random_request(rng: random.Random) -> Req:
 CASES = []
 for seed in range(8):
     rng = random.Random(seed)
-    CASES.append(Case(f"random_{seed}", [random_request(rng) for _ in range(80)], fresh=True))
+    valid = seed % 2 == 1
+    CASES.append(Case(f"random_{'valid' if valid else 'any'}_{seed}",
+                      [random_request(rng, valid) for _ in range(80)], fresh=True))
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
