@@ -1,11 +1,70 @@
-"""Command line of `pyetcd` (being built)."""
+"""``pyetcd``: run the server with etcd's flags (``python -m pyetcd`` does the same)."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
 import sys
+from collections.abc import Sequence
+
+from pyetcd import ETCD_VERSION, __version__
+from pyetcd.config import Config, ConfigError, parse_flags
+from pyetcd.server import serve
+
+log = logging.getLogger("pyetcd")
+
+USAGE = """Usage: pyetcd [flags]
+
+An etcd v2 API server. Takes etcd's flags (one or two dashes) and ETCD_* variables:
+  --name NAME                          member name (default "default")
+  --data-dir DIR                       data directory (default "<name>.etcd")
+  --listen-client-urls URL[,URL...]    where to serve clients (default http://localhost:2379)
+  --advertise-client-urls URL[,URL...] client URLs reported in /v2/machines and /v2/members
+  --initial-advertise-peer-urls URLS   with --initial-cluster-token: the member ID, as etcd
+  --log-level debug|info|warn|error
+Peer, cluster, TLS and tuning flags of etcd are accepted and ignored.
+"""
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("pyetcd: not built yet", file=sys.stderr)
-    return 1
+def run(config: Config) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(config))
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(config))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        flags = parse_flags(args)
+        if "help" in flags:
+            print(USAGE)
+            return 0
+        if "version" in flags:
+            print(f"etcd Version: {ETCD_VERSION}\nGit SHA: pyetcd-{__version__}\n"
+                  f"Go Version: python{sys.version.split()[0]}\nGo OS/Arch: linux/amd64")
+            return 0
+        config = Config.from_args(args)
+    except ConfigError as err:
+        print(f"pyetcd: {err}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level={"warn": "WARNING"}.get(config.log_level, config.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if config.ignored:
+        log.info("accepted and ignored etcd flags: %s", " ".join(config.ignored))
+    try:
+        run(config)
+    except KeyboardInterrupt:
+        pass
+    except OSError as err:
+        log.error("cannot serve: %s", err)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -221,8 +221,7 @@ class EtcdClient:
                     body = await resp.read()
                     self._preferred = i
                     return resp.status, resp.headers, body
-            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError,
-                    aiohttp.ClientOSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
                 errors.append((url, exc))
                 sent = not isinstance(exc, aiohttp.ClientConnectorError)
                 if sent and not retry_on_other_endpoints:

@@ -1,0 +1,319 @@
+"""V2Api: etcd's client HTTP semantics without a transport (raw request in, reply out).
+
+The I/O shell hands over the raw pieces of a request (method, request target as sent,
+body bytes, Content-Type) and the time; :meth:`V2Api.route` answers with a finished
+:class:`Reply`, or with a :class:`KeyCall` for ``/v2/keys`` requests that passed
+validation. :meth:`V2Api.execute` runs a KeyCall through :func:`pyetcd.apply.apply` and
+returns a :class:`Reply` or, for a watch, a :class:`WatchReply` whose events the shell
+streams. Nothing here awaits or touches a socket, so a faster transport (or several reader
+processes) can reuse it unchanged, and a write-ahead log fits between ``route`` and
+``execute``.
+
+Order of checks, as in etcd's handler chain (spec §3, §4): OPTIONS (CORS) -> path
+canonicalisation (301) -> routing (404) -> method (405) -> the endpoint. Every reply
+except the transport-level 400 carries the CORS headers. Header names are written in Go's
+canonical form and in the sorted order Go writes them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from pyetcd import ETCD_CLUSTER_VERSION, ETCD_VERSION
+from pyetcd.apply import apply
+from pyetcd.cluster import RAFT_TERM, ClusterInfo
+from pyetcd.codec import error_json, event_json, go_string, rfc3339nano
+from pyetcd.errors import EtcdError
+from pyetcd.event import NO_VALUE_ACTIONS, Event
+from pyetcd.godur import duration_string
+from pyetcd.goform import FormError, escape_path, mux_clean_path, unescape
+from pyetcd.request import KeyRequest, Method, parse_key_request, read_form, sync_request
+from pyetcd.store import Store
+from pyetcd.watchers import Watcher
+
+CORS = {
+    "Access-Control-Allow-Headers": "accept, content-type, authorization",
+    "Access-Control-Allow-Methods": "POST, GET, OPTIONS, PUT, DELETE",
+    "Access-Control-Allow-Origin": "*",
+}
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+KEYS = "/v2/keys"
+KEY_METHODS = ("HEAD", "GET", "PUT", "POST", "DELETE")
+# Exact paths and their allowed methods (the Allow header lists them in this order).
+EXACT_ROUTES: dict[str, tuple[str, ...]] = {
+    "/version": ("GET",),
+    "/health": ("GET",),
+    "/v2/machines": ("GET", "HEAD"),
+    "/v2/stats/store": ("GET",),
+    "/v2/stats/self": ("GET",),
+    "/v2/stats/leader": ("GET",),
+    "/v2/auth/enable": ("GET", "PUT", "DELETE"),
+    "/metrics": ("GET",),
+}
+MEMBER_METHODS = ("GET", "POST", "DELETE", "PUT")
+AUTH_TREES = ("/v2/auth/users", "/v2/auth/roles")
+_TERM = str(RAFT_TERM)
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+    close: bool = False  # close the connection after this reply
+
+
+@dataclass(slots=True)
+class WatchReply:
+    """Headers to send at once, then the watcher's events, one JSON line each."""
+
+    headers: dict[str, str]
+    watcher: Watcher
+    stream: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCall:
+    """A validated ``/v2/keys`` request, ready to be applied."""
+
+    request: KeyRequest
+    head: bool = False
+
+
+@dataclass
+class V2Api:
+    store: Store
+    cluster: ClusterInfo
+    raft_index: int = 0  # raft entries "committed": writes, syncs and quorum reads
+    _cluster_hex: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._cluster_hex = self.cluster.cluster_hex
+        self._error_headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
+
+    # ---- entry points ------------------------------------------------------------------
+
+    def route(self, method: str, target: str, body: bytes, content_type: str | None,
+              now: int) -> Reply | KeyCall:
+        """Everything before the store: CORS, 301, 404, 405, form parsing, validation."""
+        raw_path, _, raw_query = target.partition("?")
+        if method == "OPTIONS":
+            return Reply(200, dict(CORS))
+        try:
+            path = unescape(raw_path, False)
+        except FormError:
+            return Reply(400, {"Content-Type": TEXT}, b"400 Bad Request", close=True)
+        if "//" in path or "/." in path or not path.startswith("/"):
+            clean = mux_clean_path(path)
+            if clean != path:
+                return _redirect(method, clean, raw_query)
+        if path == KEYS or path.startswith(KEYS + "/"):
+            return self._route_keys(method, path, raw_query, body, content_type, now)
+        if path == "/v3":
+            return _redirect(method, "/v3/", raw_query)
+        return self._route_other(method, path, body, content_type, now)
+
+    def execute(self, call: KeyCall) -> Reply | WatchReply:
+        """Apply a validated request to the store and render the outcome."""
+        req = call.request
+        try:
+            result = apply(self.store, req)
+        except EtcdError as err:
+            return self.error_reply(err, call.head)
+        if req.is_write or req.quorum:
+            self.raft_index += 1
+        if isinstance(result, Watcher):
+            return WatchReply(self._event_headers(result.start_index), result, req.stream)
+        assert isinstance(result, Event)
+        no_value = req.no_value_on_success and result.action in NO_VALUE_ACTIONS
+        # HEAD: the body is rendered anyway; the transport sends only its length, as Go does.
+        return Reply(201 if result.is_created else 200,
+                     self._event_headers(result.etcd_index), event_json(result, no_value))
+
+    def handle(self, method: str, target: str, body: bytes, content_type: str | None,
+               now: int) -> Reply | WatchReply:
+        """``route`` then ``execute``: the whole request, for transports without a WAL."""
+        routed = self.route(method, target, body, content_type, now)
+        if isinstance(routed, KeyCall):
+            return self.execute(routed)
+        return routed
+
+    def sync(self, now: int) -> list[Event]:
+        """Expire what is due at ``now`` (the leader's periodic SYNC)."""
+        events = apply(self.store, sync_request(now))
+        assert isinstance(events, list)
+        self.raft_index += 1
+        return events
+
+    def bootstrap(self) -> None:
+        """The three internal writes a fresh etcd member makes before serving."""
+        member = f"/0/members/{self.cluster.member_hex}"
+        for key in (member + "/raftAttributes", member + "/attributes", "/0/version"):
+            self.store.record_internal(key)
+        # The counters those writes (and the reads around them) leave in a fresh etcd.
+        stats = self.store.stats
+        stats.gets_success, stats.gets_fail = 1, 2
+        stats.sets_success, stats.create_success = 2, 1
+        self.raft_index = self.store.index + 1
+
+    # ---- /v2/keys ----------------------------------------------------------------------
+
+    def _route_keys(self, method: str, path: str, query: str, body: bytes,
+                    content_type: str | None, now: int) -> Reply | KeyCall:
+        if method not in KEY_METHODS:
+            return _not_allowed(KEY_METHODS)
+        try:
+            form = read_form(method, query, body, content_type)
+            req = parse_key_request(method, path[len(KEYS):], form, now)
+        except EtcdError as err:
+            return self.error_reply(err, method == "HEAD")
+        return KeyCall(req, method == "HEAD")
+
+    def error_reply(self, err: EtcdError, head: bool = False) -> Reply:
+        headers = dict(self._error_headers)
+        headers["X-Etcd-Index"] = str(err.index)
+        return Reply(err.http_status, headers, error_json(err))
+
+    def _event_headers(self, etcd_index: int) -> dict[str, str]:
+        headers = self._error_headers.copy()  # CORS, Content-Type, cluster ID: in Go's order
+        headers["X-Etcd-Index"] = str(etcd_index)
+        headers["X-Raft-Index"] = str(self.raft_index)
+        headers["X-Raft-Term"] = _TERM
+        return headers
+
+    # ---- everything else ---------------------------------------------------------------
+
+    def _route_other(self, method: str, path: str, body: bytes, content_type: str | None,
+                     now: int) -> Reply:
+        if path == "/v2/members" or path.startswith("/v2/members/"):
+            if method not in MEMBER_METHODS:
+                return _not_allowed(MEMBER_METHODS)
+            return self._members(method, path, content_type)
+        if path in AUTH_TREES or path.startswith(AUTH_TREES[0] + "/") or path.startswith(
+                AUTH_TREES[1] + "/"):
+            return self._auth(method, path)
+        allowed = EXACT_ROUTES.get(path)
+        if allowed is None:
+            return _not_found()
+        if method not in allowed:
+            return _not_allowed(allowed)
+        if path == "/version":
+            body_ = json.dumps({"etcdserver": ETCD_VERSION, "etcdcluster": ETCD_CLUSTER_VERSION},
+                               separators=(",", ":")).encode()
+            return Reply(200, {**CORS, "Content-Type": JSON}, body_)
+        if path == "/health":
+            return Reply(200, {**CORS, "Content-Type": TEXT}, b'{"health":"true"}')
+        if path == "/v2/machines":
+            urls = ", ".join(self.cluster.client_urls).encode()
+            return Reply(200, {**CORS, "Content-Type": TEXT}, b"" if method == "HEAD" else urls)
+        if path == "/v2/auth/enable":
+            return self._auth(method, path)
+        if path == "/metrics":
+            return Reply(200, {**CORS, "Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+                         self._metrics())
+        return Reply(200, {**CORS, "Content-Type": JSON}, self._stats(path, now))
+
+    def _member_json(self) -> bytes:
+        c = self.cluster
+
+        def urls(xs: tuple[str, ...]) -> bytes:
+            return b"[" + b",".join(go_string(u).encode() for u in xs) + b"]"
+
+        return (b'{"id":"' + c.member_hex.encode() + b'","name":' + go_string(c.name).encode()
+                + b',"peerURLs":' + urls(c.peer_urls) + b',"clientURLs":'
+                + urls(c.client_urls) + b"}")
+
+    def _members(self, method: str, path: str, content_type: str | None) -> Reply:
+        headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
+        sub = path[len("/v2/members"):].strip("/")
+        if method == "GET":
+            if not sub:
+                return Reply(200, headers, b'{"members":[' + self._member_json() + b"]}\n")
+            if sub == "leader":
+                return Reply(200, headers, self._member_json() + b"\n")
+            return Reply(404, headers, b'{"message":"Not found"}')
+        if method == "POST" or (method == "PUT" and sub):
+            ctype = (content_type or "").split(";")[0].strip()
+            if ctype != JSON:
+                msg = f"Bad Content-Type {content_type or ''}, accept application/json"
+                return Reply(415, headers, b'{"message":' + go_string(msg).encode() + b"}")
+        if method != "POST":
+            try:
+                member = int(sub, 16) if sub else None
+            except ValueError:
+                member = None
+            if member != self.cluster.member_id:
+                return Reply(404, headers, b'{"message":' + go_string(
+                    f"No such member: {sub}").encode() + b"}")
+        # A single-member pyetcd cannot change its membership (spec: deviation).
+        return Reply(500, headers, b'{"message":"pyetcd: membership changes are not supported"}')
+
+    def _auth(self, method: str, path: str) -> Reply:
+        headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
+        if method == "GET":
+            if path == "/v2/auth/enable":
+                return Reply(200, headers, b'{"enabled":false}\n')
+            if path == "/v2/auth/users":
+                return Reply(200, headers, b'{"users":null}\n')
+            if path == "/v2/auth/roles":
+                return Reply(200, headers, b'{"roles":[{"role":"root","permissions":{"kv":'
+                                           b'{"read":["/*"],"write":["/*"]}}}]}\n')
+        return Reply(501, headers, b'{"message":"pyetcd: v2 auth is not supported yet"}')
+
+    def _stats(self, path: str, now: int) -> bytes:
+        c = self.cluster
+        if path == "/v2/stats/store":
+            data: dict[str, object] = dict(self.store.stats.to_json(self.store.hub.count))
+        elif path == "/v2/stats/leader":
+            data = {"leader": c.member_hex, "followers": {}}
+        else:
+            started = rfc3339nano(c.start_time)
+            data = {"name": c.name, "id": c.member_hex, "state": "StateLeader",
+                    "startTime": started,
+                    "leaderInfo": {"leader": c.member_hex,
+                                   "uptime": duration_string(now - c.start_time),
+                                   "startTime": started},
+                    "recvAppendRequestCnt": 0, "sendAppendRequestCnt": 0}
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def _metrics(self) -> bytes:
+        lines = [
+            "# HELP etcd_server_has_leader Whether or not a leader exists. 1 is existence, 0 is not.",
+            "# TYPE etcd_server_has_leader gauge", "etcd_server_has_leader 1",
+            "# HELP etcd_server_is_leader Whether or not this member is a leader.",
+            "# TYPE etcd_server_is_leader gauge", "etcd_server_is_leader 1",
+            "# HELP etcd_debugging_store_watchers Count of currently active watchers.",
+            "# TYPE etcd_debugging_store_watchers gauge",
+            f"etcd_debugging_store_watchers {self.store.hub.count}",
+        ]
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _not_found() -> Reply:
+    return Reply(404, {**CORS, "Content-Type": TEXT, "X-Content-Type-Options": "nosniff"},
+                 b"404 page not found\n")
+
+
+def _not_allowed(methods: tuple[str, ...]) -> Reply:
+    return Reply(405, {**CORS, "Allow": ",".join(methods), "Content-Type": TEXT,
+                       "X-Content-Type-Options": "nosniff"}, b"Method Not Allowed\n")
+
+
+_HTML_ESCAPES = str.maketrans({"<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&#39;", '"': "&#34;"})
+
+
+def _redirect(method: str, clean: str, raw_query: str) -> Reply:
+    """Go's ServeMux redirect to the cleaned path (``http.Redirect``, 301)."""
+    location = escape_path(clean) + ("?" + raw_query if raw_query else "")
+    headers = {**CORS, "Location": location}
+    if method in ("GET", "HEAD"):
+        headers["Content-Type"] = "text/html; charset=utf-8"
+    body = b""
+    if method == "GET":
+        body = f'<a href="{location.translate(_HTML_ESCAPES)}">Moved Permanently</a>.\n\n'.encode()
+    return Reply(301, headers, body)
+
+
+__all__ = ["V2Api", "Reply", "WatchReply", "KeyCall", "Method"]

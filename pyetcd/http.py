@@ -1,0 +1,147 @@
+"""The aiohttp shell: bytes in, :class:`~pyetcd.api.V2Api` in the middle, bytes out.
+
+Thin on purpose. It uses aiohttp's low-level server (no router, no middleware: the API
+does its own routing, as etcd's ServeMux does) and passes the raw request target, so path
+cleaning and ``%2F`` handling follow Go rather than aiohttp. Responses go out without the
+``Server`` header aiohttp would add (etcd sends none).
+
+Watches: the response headers are flushed before waiting (clients rely on this to know the
+watch is registered), then each event is written as one JSON line; a long-poll ends after
+the first event, a stream goes on until the client leaves or its watcher is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from aiohttp import HttpVersion11, web
+from aiohttp.web_request import BaseRequest
+
+from pyetcd.api import Reply, V2Api, WatchReply
+from pyetcd.codec import event_json
+from pyetcd.request import MAX_FORM_BYTES
+from pyetcd.watchers import Watcher
+
+log = logging.getLogger(__name__)
+
+
+class _NoServerHeader:
+    """Drop aiohttp's ``Server`` header (etcd, like Go's net/http, sends none)."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()  # type: ignore[misc]
+        self._headers.popall("Server", None)  # type: ignore[attr-defined]
+
+
+class EtcdResponse(_NoServerHeader, web.Response):
+    pass
+
+
+class EtcdStreamResponse(_NoServerHeader, web.StreamResponse):
+    pass
+
+
+# What net/http reads and discards of an unread body before it gives up on the connection.
+DISCARD_LIMIT = 256 << 10
+
+
+async def read_body(request: BaseRequest) -> tuple[bytes, bool]:
+    """The body, cut after ``MAX_FORM_BYTES + 1`` bytes (enough to tell error 210).
+
+    Also says whether the connection must close: as in Go, when more than
+    :data:`DISCARD_LIMIT` bytes would be left unread.
+    """
+    length = request.content_length
+    if length is not None and length <= MAX_FORM_BYTES:
+        return await request.content.readexactly(length), False  # the usual small form
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_FORM_BYTES:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    discarded = 0
+    while discarded <= DISCARD_LIMIT:
+        chunk = await request.content.readany()
+        if not chunk:
+            return b"".join(chunks), False
+        discarded += len(chunk)
+    return b"".join(chunks), True
+
+
+class Handler:
+    """The request handler for aiohttp's low-level ``web.Server``.
+
+    Keeps the watchers it is serving, so that shutdown can end every watch response
+    (including stream watches answered from history, which no hub knows about).
+    """
+
+    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns) -> None:
+        self.api = api
+        self.clock = clock
+        self.watchers: set[Watcher] = set()
+
+    async def __call__(self, request: BaseRequest) -> web.StreamResponse:
+        if request.body_exists:
+            if request.headers.get("Expect", "").lower() == "100-continue" and \
+                    request.version == HttpVersion11:
+                # Go answers this before the body is read; curl otherwise waits a second.
+                await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                request.writer.output_size = 0
+            body, close = await read_body(request)
+        else:
+            body, close = b"", False
+        result = self.api.handle(request.method, request.raw_path, body,
+                                 request.headers.get("Content-Type"), self.clock())
+        if isinstance(result, Reply):
+            response = EtcdResponse(status=result.status, headers=result.headers,
+                                    body=result.body)
+            if result.close or close:
+                response.force_close()
+            return response
+        self.watchers.add(result.watcher)
+        try:
+            return await serve_watch(request, result)
+        finally:
+            self.watchers.discard(result.watcher)
+
+    def close_watches(self) -> None:
+        """End every watch response (server shutdown); clients re-watch elsewhere."""
+        for watcher in list(self.watchers):
+            watcher.remove()
+
+
+async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResponse:
+    watcher = reply.watcher
+    wake = asyncio.Event()
+    watcher.wakeup = wake.set
+    response = EtcdStreamResponse(status=200, headers=reply.headers)
+    response.enable_chunked_encoding()
+    try:
+        await response.prepare(request)  # sends the headers now: the watch is live
+        await _pump(response, watcher, reply.stream, wake)
+        await response.write_eof()
+    finally:
+        watcher.wakeup = None
+        watcher.remove()
+    return response
+
+
+async def _pump(response: web.StreamResponse, watcher: Watcher, stream: bool,
+                wake: asyncio.Event) -> None:
+    """Write queued events until done: one event (long-poll) or forever (stream)."""
+    while True:
+        while watcher.events:
+            event = watcher.events.popleft()
+            await response.write(event_json(event))
+            if not stream:
+                return
+        if watcher.closed:
+            return  # dropped (too slow, or shutdown): end the response, the client re-watches
+        wake.clear()
+        await wake.wait()

@@ -1,0 +1,100 @@
+"""Server wiring: the store, its API, the expiry ticker and an HTTP listener per URL.
+
+Everything runs under one ``asyncio.TaskGroup``: a crash in any part stops the whole
+server, and SIGTERM/SIGINT shut it down in order (stop accepting, end watches, exit).
+
+The expiry ticker is etcd's leader loop: every 500 ms, while any node has a TTL, it
+proposes a SYNC with the current time, which removes every node due by then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+
+from pyetcd.api import V2Api
+from pyetcd.cluster import ClusterInfo
+from pyetcd.config import Config
+from pyetcd.http import Handler
+from pyetcd.store import Store
+
+log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT = 5.0  # seconds in-flight requests get to finish after a stop signal
+
+
+def build_api(config: Config, now: int) -> V2Api:
+    """A fresh store behind the API, bootstrapped as a new etcd member would be."""
+    cluster = ClusterInfo(
+        name=config.name,
+        peer_urls=config.initial_advertise_peer_urls,
+        client_urls=config.advertise_client_urls,
+        token=config.initial_cluster_token,
+        start_time=now,
+    )
+    api = V2Api(Store(), cluster)
+    api.bootstrap()
+    return api
+
+
+def build_server(handler: Handler) -> web.Server:
+    # handler_cancellation: a client that goes away cancels its handler, which is how
+    # a waiting watch learns that nobody listens any more (etcd: CloseNotify).
+    return web.Server(handler, handler_cancellation=True, access_log=None)
+
+
+async def expiry_ticker(api: V2Api, interval: float,
+                        clock: Callable[[], int] = time.time_ns) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        if len(api.store.ttl_heap):
+            expired = api.sync(clock())
+            if expired:
+                log.debug("expired count=%d index=%d", len(expired), api.store.index)
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None,
+                ready: Callable[[list[str]], None] | None = None) -> None:
+    """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    data_dir = config.effective_data_dir
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    api = build_api(config, time.time_ns())
+    handler = Handler(api)
+    runner = web.ServerRunner(build_server(handler), handle_signals=False,
+                              shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    bound: list[str] = []
+    try:
+        for url in config.listen_urls():
+            site = web.TCPSite(runner, url.host, url.port, reuse_address=True, backlog=1024)
+            await site.start()
+            bound.append(f"{url.host}:{url.port}")
+            log.info("serving client requests url=http://%s:%d", url.host, url.port)
+        log.info("ready name=%s member_id=%s cluster_id=%s data_dir=%s",
+                 config.name, api.cluster.member_hex, api.cluster.cluster_hex, data_dir)
+        if ready is not None:
+            ready(bound)
+        stop = stop or _signal_event()
+        async with asyncio.TaskGroup() as tasks:
+            ticker = tasks.create_task(expiry_ticker(api, config.sync_interval))
+            await stop.wait()
+            ticker.cancel()
+    finally:
+        log.info("shutting down")
+        handler.close_watches()
+        await runner.cleanup()
+        log.info("stopped")
+
+
+def _signal_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
