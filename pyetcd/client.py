@@ -153,7 +153,11 @@ class EtcdClient:
         self.endpoints = [e.rstrip("/") for e in endpoints]
         self._preferred = 0
         self._ssl = ssl_context
-        self._auth = aiohttp.BasicAuth(username, password or "") if username else None
+        # Sent as a default header: aiohttp deprecates the session's ``auth`` argument.
+        self._headers = (
+            {"Authorization": aiohttp.BasicAuth(username, password or "").encode()}
+            if username else {}
+        )
         self._request_timeout = request_timeout
         self._dial_timeout = dial_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -172,7 +176,7 @@ class EtcdClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
-            self._session = aiohttp.ClientSession(connector=connector, auth=self._auth)
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers)
         return self._session
 
     # -- raw requests ---------------------------------------------------------------------
