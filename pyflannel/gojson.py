@@ -53,12 +53,12 @@ def decode_object(
     """
     keep_null = set(raw_fields)
     by_fold: dict[str, str] = {}
-    for name in fields:
-        by_fold.setdefault(name.casefold(), name)
+    for field_name in fields:
+        by_fold.setdefault(field_name.casefold(), field_name)
     exact = set(by_fold.values())
     out: dict[str, Any] = {}
     for key, value in pairs:
-        name: str | None = key if key in exact else by_fold.get(key.casefold())
+        name = key if key in exact else by_fold.get(key.casefold())
         if name is None:
             continue
         if value is None and name not in keep_null:
