@@ -22,6 +22,7 @@ class RouteTable:
         self._entries: list[tuple[int, int, int, int]] = []
         self._by_subnet: dict[IPv4Network, IPv4Address] = {}
         self._cache: dict[int, int | None] = {}
+        self._peers: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self._by_subnet)
@@ -55,7 +56,12 @@ class RouteTable:
         ]
         entries.sort(key=lambda e: -e[2])
         self._entries = entries
+        self._peers = frozenset(e[3] for e in entries)
         self._cache = {}
+
+    def has_peer(self, ip: int) -> bool:
+        """Whether ``ip`` (an int) is the public IP of some lease in the table."""
+        return ip in self._peers
 
     def lookup_int(self, dst: int) -> int | None:
         """Peer IP (as an int) for a destination IP (as an int), or None."""
