@@ -73,6 +73,10 @@ def tune_socket(sock: socket.socket, gro: bool) -> bool:
     return True
 
 
+def _u16(value: int) -> bytes:
+    return struct.pack("=H", value)
+
+
 class Forwarder:
     def __init__(
         self, tun_fd: int, vnet_hdr: bool, sock: socket.socket, routes: RouteTable,
@@ -169,8 +173,8 @@ class Forwarder:
             self._send_failed(exc)
 
     def _send_segments(self, pkt: memoryview, mss: int, addr: tuple[str, int]) -> None:
-        parts, seg_len = gso.segment_tcp4(pkt, mss)
-        data = b"".join(parts)
+        buf, seg_len = gso.segment_tcp4(pkt, mss)
+        data = memoryview(buf)
         nseg = -(-len(data) // seg_len)
         step = (MAX_GSO_BYTES // seg_len) * seg_len
         st = self.stats
@@ -180,9 +184,7 @@ class Forwarder:
                 if len(chunk) <= seg_len:
                     self.sock.sendto(chunk, addr)
                 else:
-                    self.sock.sendmsg(
-                        [chunk], [(SOL_UDP, UDP_SEGMENT, struct.pack("=H", seg_len))], 0, addr
-                    )
+                    self.sock.sendmsg([chunk], [(SOL_UDP, UDP_SEGMENT, _u16(seg_len))], 0, addr)
             st.tx_packets += nseg
             st.tx_batches += 1
         except OSError as exc:
@@ -254,18 +256,17 @@ class Forwarder:
                     log.warning("dropping %d-byte packet larger than MTU %d (%d so far)",
                                 len(p), self.mtu, st.oversize)
                 continue
-            if not packet.decrement_ttl(p):
-                st.ttl_dropped += 1
-                continue
             valid.append(p)
-        st.rx_packets += len(valid)
         st.rx_batches += 1
         if not self.vnet:
             for p in valid:
-                self._write_tun([p])
+                if packet.decrement_ttl(p):
+                    st.rx_packets += 1
+                    self._write_tun([p])
+                else:
+                    st.ttl_dropped += 1
             return
-        if len(valid) == 1:
-            self._write_tun([gso.PLAIN_HDR, valid[0]])
-            return
+        # coalesce_tcp4 decrements the TTL once per output packet and drops expired ones
         for head, payloads in gso.coalesce_tcp4(valid):
             self._write_tun([head, *payloads])
+        st.rx_packets += len(valid)

@@ -40,6 +40,7 @@ TCP_CWR = 0x80
 _H = struct.Struct("!H")
 _IPH = struct.Struct("!2sHH2sBBH8s")
 _SEQ = struct.Struct("!I")
+_IPLEN_ID = struct.Struct("!HH")
 
 
 def _fold(total: int) -> int:
@@ -64,132 +65,178 @@ def finish_checksum(pkt: bytearray, csum_start: int, csum_offset: int) -> None:
     _H.pack_into(pkt, csum_start + csum_offset, csum)
 
 
-def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[list[bytes | memoryview], int]:
-    """Cut a TCP/IPv4 super-packet into MSS segments.
+# Folding schedule for reducing a payload's integer modulo 0xFFFF: each step adds the high
+# part to the low part at a 16-bit-aligned split (2**16 == 1 mod 0xFFFF), which is cheaper
+# in CPython than one long division of a 10000-bit integer.
+# The schedule suits ~1400-byte segments (11,000 bits) but is correct for any size: every
+# split is a multiple of 16 bits, and the caller reduces the rest with one final modulo.
+_FOLDS = tuple((h, (1 << h) - 1) for h in (5664, 2832, 1424, 720, 368, 192, 96, 48))
 
-    Returns ``(parts, seg_len)``: ``b"".join(parts)`` is the segments back to back, each
-    ``seg_len`` bytes long except the last. The TTL is taken as it stands in ``pkt``.
+
+def _reduce(x: int) -> int:
+    for half, mask in _FOLDS:
+        x = (x >> half) + (x & mask)
+    return x
+
+
+def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[bytearray, int]:
+    """Cut a TCP/IPv4 super-packet into MSS segments, back to back in one buffer.
+
+    Returns ``(buffer, seg_len)``: every segment is ``seg_len`` bytes long except the last.
+    The TTL is taken as it stands in ``pkt``.
     """
     mv = memoryview(pkt)
     ihl = (mv[0] & 0x0F) * 4
     thl = (mv[ihl + 12] >> 4) * 4
     hl = ihl + thl
-    payload = mv[hl:]
-    plen = len(payload)
-    ident = (mv[4] << 8) | mv[5]
-    ttl, proto = mv[8], mv[9]
-    addrs = bytes(mv[12:20])
-    head2, fragw = bytes(mv[0:2]), bytes(mv[6:8])
-    ip_opts = bytes(mv[20:ihl])
-    # constant part of the IP header sum: version/ihl/tos, flags/frag, ttl/proto, addresses
-    ip_const = (
-        int.from_bytes(head2, "big") + int.from_bytes(fragw, "big") + (ttl << 8 | proto)
-        + int.from_bytes(addrs, "big") % 0xFFFF + (int.from_bytes(ip_opts, "big") if ip_opts else 0)
-    )
-    ports = bytes(mv[ihl:ihl + 4])
-    seq0 = _SEQ.unpack_from(mv, ihl + 4)[0]
-    ack_off = bytes(mv[ihl + 8:ihl + 13])  # ack (4) + data offset byte
-    flags = mv[ihl + 13]
-    window = bytes(mv[ihl + 14:ihl + 16])
-    tail = bytes(mv[ihl + 18:hl])  # urgent pointer + options
-    tcp_const = (
-        int.from_bytes(addrs, "big") % 0xFFFF + 6
-        + int.from_bytes(ports, "big") + int.from_bytes(ack_off[:4], "big")
-        + (ack_off[4] << 8) + int.from_bytes(window, "big") + int.from_bytes(tail, "big")
-    )
-    parts: list[bytes | memoryview] = []
+    plen = len(mv) - hl
     nseg = max(1, -(-plen // mss))
+    seg_len = hl + mss
+    out = bytearray(nseg * hl + plen)
+    ident = (mv[4] << 8) | mv[5]
+    template = bytearray(mv[:hl])
+    template[2:4] = template[4:6] = template[10:12] = b"\0\0"
+    seq0 = _SEQ.unpack_from(mv, ihl + 4)[0]
+    flags = mv[ihl + 13]
+    template[ihl + 4:ihl + 8] = b"\0\0\0\0"
+    template[ihl + 13] = 0
+    template[ihl + 16:ihl + 18] = b"\0\0"
+    # constant sums: the IP header without length/id/checksum; the TCP pseudo header
+    # (addresses, protocol) plus the TCP header without seq/flags/checksum.
+    ip_const = int.from_bytes(template[:ihl], "big") % 0xFFFF
+    tcp_const = (int.from_bytes(template[12:20], "big") + 6 + int.from_bytes(template[ihl:hl], "big")) % 0xFFFF
     first_flags = flags & ~(TCP_FIN | TCP_PSH) if nseg > 1 else flags
     mid_flags = flags & ~(TCP_FIN | TCP_PSH | TCP_CWR)
     last_flags = flags & ~TCP_CWR if nseg > 1 else flags
-    pre = ports
+    pack_ip = _IPLEN_ID.pack_into
+    pack_h = _H.pack_into
+    pack_seq = _SEQ.pack_into
+    src = hl
+    base = 0
     for i in range(nseg):
-        chunk = payload[i * mss:(i + 1) * mss]
-        clen = len(chunk)
+        clen = mss if i < nseg - 1 else plen - i * mss
         total = hl + clen
         seg_id = (ident + i) & 0xFFFF
-        ip_csum = _fold(ip_const + total + seg_id)
-        iph = _IPH.pack(head2, total, seg_id, fragw, ttl, proto, ip_csum, addrs) + ip_opts
+        out[base:base + hl] = template
+        chunk = mv[src:src + clen]
+        out[base + hl:base + total] = chunk
+        pack_ip(out, base + 2, total, seg_id)
+        pack_h(out, base + 10, _fold(ip_const + total + seg_id))
         seq = (seq0 + i * mss) & 0xFFFFFFFF
         fl = first_flags if i == 0 else (last_flags if i == nseg - 1 else mid_flags)
-        tcp_sum = tcp_const + (seq >> 16) + (seq & 0xFFFF) + fl + (thl + clen) + _payload_sum(chunk)
-        tcph = b"".join((pre, _SEQ.pack(seq), ack_off, bytes((fl,)), window,
-                         _H.pack(_fold(tcp_sum)), tail))
-        parts.append(iph + tcph)
-        parts.append(chunk)
-    return parts, hl + mss
+        pack_seq(out, base + ihl + 4, seq)
+        out[base + ihl + 13] = fl
+        psum = int.from_bytes(chunk, "big")
+        if clen & 1:
+            psum <<= 8
+        pack_h(out, base + ihl + 16,
+               _fold(tcp_const + (seq >> 16) + (seq & 0xFFFF) + fl + thl + clen + _reduce(psum)))
+        src += clen
+        base += total
+    return out, seg_len
 
 
-def _tcp_key(p: memoryview, thl: int) -> bytes:
-    # Everything that must match for two segments to be one stream run: IP tos/flags/ttl/
-    # proto/addresses, ports, ack, data offset, window, urgent pointer and options.
-    return b"".join((p[0:2], p[6:10], p[12:24], p[28:33], p[34:36], p[38:20 + thl]))
+_ZERO4 = b"\0\0\0\0"
 
 
 def coalesce_tcp4(packets: Sequence[memoryview]) -> list[tuple[bytes, list[memoryview]]]:
-    """Merge runs of in-order TCP segments of one flow.
+    """Merge runs of in-order TCP segments of one flow, decrementing the TTL once per output.
 
-    Returns ``(vnet_hdr + headers, payload parts)`` per output packet: write them with one
-    ``writev`` each. Packets that cannot be merged come back alone with a plain header.
+    Returns ``(vnet_hdr + headers, payload parts)`` per output packet, to be written with one
+    ``writev`` each; a packet that cannot be merged comes back alone (plain header, the whole
+    packet as its one part, TTL already decremented). Packets whose TTL would reach 0 are
+    dropped. Two segments merge when everything but length, IP ID and checksum, sequence
+    number, PSH and TCP checksum is equal, the sequence numbers are contiguous, and all but
+    the last carry exactly ``mss`` bytes without PSH.
     """
     out: list[tuple[bytes, list[memoryview]]] = []
     group: list[memoryview] = []
     key = b""
     next_seq = 0
     mss = 0
-    closed = False
-
-    def flush() -> None:
-        if not group:
-            return
-        if len(group) == 1:
-            out.append((PLAIN_HDR, [group[0]]))
-        else:
-            out.append(_merge(group, mss))
-        group.clear()
-
+    size = 0
+    closed = True
+    push = 0
     for p in packets:
-        mergeable = (
-            len(p) > 40 and p[0] == 0x45 and p[9] == 6 and (p[6] & 0x3F) == 0 and p[7] == 0
-            and (p[2] << 8 | p[3]) == len(p)
-        )
-        if mergeable:
-            thl = (p[32] >> 4) * 4
-            fl = p[33]
-            plen = len(p) - 20 - thl
-            mergeable = plen > 0 and (fl & ~TCP_PSH) == TCP_ACK and thl >= 20
-        if not mergeable:
-            flush()
-            out.append((PLAIN_HDR, [p]))
+        n = len(p)
+        hdr = bytearray(p[:60]) if n > 40 else None
+        if hdr is None or hdr[0] != 0x45 or hdr[9] != 6 or (hdr[6] & 0x3F) or hdr[7] \
+                or (hdr[2] << 8 | hdr[3]) != n or (hdr[33] & 0xF7) != TCP_ACK:
+            _flush(out, group, mss, push)
+            closed = True
+            _alone(out, p)
             continue
-        seq = _SEQ.unpack_from(p, 24)[0]
-        k = _tcp_key(p, thl)
-        if group and not closed and k == key and seq == next_seq and plen <= mss \
-                and sum(len(g) for g in group) + plen < 65000:
+        thl = (hdr[32] >> 4) * 4
+        plen = n - 20 - thl
+        if plen <= 0:
+            _flush(out, group, mss, push)
+            closed = True
+            _alone(out, p)
+            continue
+        seq = _SEQ.unpack_from(hdr, 24)[0]
+        fl = hdr[33]
+        hdr[2:6] = _ZERO4
+        hdr[10:12] = hdr[36:38] = b"\0\0"
+        hdr[24:28] = _ZERO4
+        hdr[33] = TCP_ACK
+        k = bytes(hdr[:20 + thl])
+        if not closed and k == key and seq == next_seq and plen <= mss and size + plen < 65000:
             group.append(p)
+            size += plen
         else:
-            flush()
+            _flush(out, group, mss, push)
             group.append(p)
-            key, mss = k, plen
+            key, mss, size = k, plen, plen
+        push = fl & TCP_PSH
         next_seq = (seq + plen) & 0xFFFFFFFF
-        closed = plen < mss or bool(fl & TCP_PSH)
-    flush()
+        closed = plen < mss or bool(push)
+    _flush(out, group, mss, push)
     return out
 
 
-def _merge(group: list[memoryview], mss: int) -> tuple[bytes, list[memoryview]]:
+def _alone(out: list[tuple[bytes, list[memoryview]]], p: memoryview) -> None:
+    if len(p) >= 20 and _dec_ttl(p):
+        out.append((PLAIN_HDR, [p]))
+
+
+def _dec_ttl(p: memoryview | bytearray) -> bool:
+    ttl = p[8]
+    if ttl <= 1:
+        return False
+    p[8] = ttl - 1
+    csum = (p[10] << 8 | p[11]) + 0x0100
+    csum = (csum & 0xFFFF) + (csum >> 16)
+    p[10] = csum >> 8
+    p[11] = csum & 0xFF
+    return True
+
+
+def _flush(out: list[tuple[bytes, list[memoryview]]], group: list[memoryview], mss: int,
+           push: int) -> None:
+    if len(group) == 1:
+        _alone(out, group[0])
+    elif group:
+        merged = _merge(group, mss, push)
+        if merged is not None:
+            out.append(merged)
+    group.clear()
+
+
+def _merge(group: list[memoryview], mss: int, push: int) -> tuple[bytes, list[memoryview]] | None:
     first = group[0]
     thl = (first[32] >> 4) * 4
     hl = 20 + thl
     payloads = [g[hl:] for g in group]
     plen = sum(len(x) for x in payloads)
-    total = hl + plen
     iph = bytearray(first[:20])
-    _H.pack_into(iph, 2, total)
+    if iph[8] <= 1:
+        return None  # the TTL would reach 0: drop the run silently, as flannel drops each
+    iph[8] -= 1
+    _H.pack_into(iph, 2, hl + plen)
     iph[10] = iph[11] = 0
     _H.pack_into(iph, 10, _fold(int.from_bytes(iph, "big")))
     tcph = bytearray(first[20:hl])
-    tcph[13] |= group[-1][33] & TCP_PSH
+    tcph[13] |= push
     # NEEDS_CSUM: the checksum field carries the (uncomplemented) pseudo-header sum.
     pseudo = int.from_bytes(iph[12:20], "big") + 6 + thl + plen
     _H.pack_into(tcph, 16, pseudo % 0xFFFF or 0xFFFF)

@@ -112,6 +112,11 @@ class UdpNetwork:
             await asyncio.gather(tx, rx, consumer, return_exceptions=True)
 
     async def close(self) -> None:
+        st = self.forwarder.stats
+        log.info("udp forwarder: tx %d packets in %d GSO batches, rx %d packets in %d reads; "
+                 "dropped: no route %d, ttl %d, oversize %d, not IPv4 %d; errors: send %d, write %d",
+                 st.tx_packets, st.tx_batches, st.rx_packets, st.rx_batches, st.no_route,
+                 st.ttl_dropped, st.oversize, st.not_ipv4, st.send_errors, st.write_errors)
         self.forwarder.stop()
         self.forwarder.close()
         self.sock.close()

@@ -34,8 +34,7 @@ def test_segmentation_valid_packets(size: int) -> None:
     payload = bytes((i * 7 + 3) % 256 for i in range(size))
     big = tcp_packet(payload, seq=0xFFFFF000, flags=gso.TCP_ACK | gso.TCP_PSH | gso.TCP_FIN | gso.TCP_CWR)
     mss = 1420
-    parts, seg_len = gso.segment_tcp4(big, mss)
-    wire = b"".join(parts)
+    wire, seg_len = gso.segment_tcp4(big, mss)
     segs = [wire[i:i + seg_len] for i in range(0, len(wire), seg_len)]
     assert len(segs) == -(-size // mss)
     rebuilt = b""
@@ -55,8 +54,8 @@ def test_segmentation_valid_packets(size: int) -> None:
 
 def test_single_segment_equals_original() -> None:
     p = tcp_packet(b"hello", seq=5)
-    parts, _ = gso.segment_tcp4(p, 1420)
-    assert b"".join(parts) == p
+    wire, _ = gso.segment_tcp4(p, 1420)
+    assert wire == p
 
 
 def test_finish_checksum_partial() -> None:
@@ -73,7 +72,7 @@ def test_coalesce_in_order_run_and_breaks() -> None:
     segs.append(tcp_packet(b"z" * 30, seq=1400, flags=gso.TCP_ACK | gso.TCP_PSH, ident=4))
     segs.append(tcp_packet(b"q" * mss, seq=9999, flags=gso.TCP_ACK))  # out of order: alone
     segs.append(tcp_packet(b"", seq=1430, flags=gso.TCP_ACK))  # pure ACK: alone
-    out = gso.coalesce_tcp4([memoryview(s) for s in segs])
+    out = gso.coalesce_tcp4([memoryview(bytearray(s)) for s in segs])
     assert len(out) == 3
     head, payloads = out[0]
     flags, gtype, hdr_len, gso_size, cstart, coff = gso.VNET_HDR.unpack(head[:10])
@@ -81,20 +80,27 @@ def test_coalesce_in_order_run_and_breaks() -> None:
     merged = head[10:] + b"".join(bytes(p) for p in payloads)
     assert struct.unpack("!H", merged[2:4])[0] == len(merged) == 52 + 4 * mss + 30
     assert packet.header_ok(merged)
+    assert merged[8] == 63  # the TTL is decremented once for the merged packet
     assert merged[33] == gso.TCP_ACK | gso.TCP_PSH
     # the kernel completes the checksum from the pseudo-header sum left in the field
     full = bytearray(merged)
     gso.finish_checksum(full, 20, 16)
     assert tcp_ok(bytes(full))
-    assert out[1][0] == gso.PLAIN_HDR and bytes(out[1][1][0]) == segs[5]
-    assert out[2][0] == gso.PLAIN_HDR and bytes(out[2][1][0]) == segs[6]
+    for (head, (alone,)), original in zip(out[1:], segs[5:], strict=True):
+        assert head == gso.PLAIN_HDR
+        assert alone[8] == 63 and packet.header_ok(alone)
+        assert bytes(alone[:8]) == original[:8] and bytes(alone[12:]) == original[12:]
+
+
+def test_expired_ttl_dropped_when_coalescing() -> None:
+    segs = [bytearray(tcp_packet(b"x" * 10, seq=1, ttl=1)), bytearray(tcp_packet(b"", seq=1, ttl=1))]
+    assert gso.coalesce_tcp4([memoryview(s) for s in segs]) == []
 
 
 def test_coalesce_then_segment_roundtrip() -> None:
     payload = bytes(range(256)) * 20
     big = tcp_packet(payload, seq=42, flags=gso.TCP_ACK)
-    parts, seg_len = gso.segment_tcp4(big, 1000)
-    wire = b"".join(parts)
-    segs = [memoryview(wire)[i:i + seg_len] for i in range(0, len(wire), seg_len)]
+    wire, seg_len = gso.segment_tcp4(big, 1000)
+    segs = [memoryview(wire)[i:i + seg_len] for i in range(0, len(wire), seg_len)]  # wire is a bytearray
     ((head, payloads),) = gso.coalesce_tcp4(segs)
     assert b"".join(bytes(p) for p in payloads) == payload
