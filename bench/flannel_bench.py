@@ -71,7 +71,7 @@ def flannel(tmp: Path, backend: str, seconds: int) -> tuple[float, float, float]
     try:
         t.build(2)
         t.start_real_etcd()
-        t.put_config('{"Network":"198.18.0.0/16","Backend":{"Type":"%s"}}' % backend)
+        t.put_config(json.dumps({"Network": "198.18.0.0/16", "Backend": {"Type": backend}}))
         for h in t.hosts:
             t.start_flanneld(h)
         for h in t.hosts:

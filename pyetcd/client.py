@@ -216,7 +216,8 @@ class EtcdClient:
                     self._preferred = i
                     return resp.status, resp.headers, body
             except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError,
-                    aiohttp.ClientOSError, asyncio.TimeoutError) as exc:
+                    aiohttp.ClientOSError, aiohttp.ClientPayloadError,
+                    asyncio.TimeoutError) as exc:
                 errors.append((url, exc))
                 sent = not isinstance(exc, aiohttp.ClientConnectorError)
                 if sent and not retry_on_other_endpoints:

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 SOL_UDP = 17
 UDP_SEGMENT = 103
 UDP_GRO = 104
+IP_MTU_DISCOVER = 10  # <linux/in.h>; not exported by the socket module
+IP_PMTUDISC_DO = 2
 MAX_GSO_BYTES = 65000  # UDP payload limit of one GSO send, rounded down
 RECV_BUFFER = 65536 + 1024
 SOCKET_BUFFER = 4 << 20
@@ -64,6 +66,10 @@ def tune_socket(sock: socket.socket, gro: bool) -> bool:
             sock.setsockopt(socket.SOL_SOCKET, force, SOCKET_BUFFER)
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
+    # flannel's datagrams carry DF (Linux's default PMTU mode sets it for sends within the
+    # MTU). A GSO send is larger than the MTU, so that mode would clear DF on its segments;
+    # "always DF" keeps them identical to flannel's.
+    sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
     if not gro:
         return False
     try:

@@ -21,11 +21,16 @@ Errors stay :class:`pyetcd.errors.EtcdError` (server answers) or
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Network
+from typing import ParamSpec, TypeVar
 
-from pyetcd.client import EtcdClient, Node, Response
+import aiohttp
+
+from pyetcd.client import ClusterUnavailable, EtcdClient, Node, Response
 from pyetcd.errors import EtcdError, is_key_not_found
 from pyflannel.lease import Lease, LeaseAttrs, LeaseError, parse_subnet_key, subnet_key_name
 
@@ -69,6 +74,26 @@ def lease_from_node(node: Node, attrs_fallback: Node | None = None) -> Lease:
     )
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _transport_errors(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Any other failure to get an answer (a response cut short, a body that is not JSON)
+    is reported like an unreachable cluster, so callers handle exactly two error types."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except (aiohttp.ClientError, ValueError) as exc:
+            if isinstance(exc, LeaseError):
+                raise
+            raise ClusterUnavailable([("", exc)]) from exc
+
+    return wrapper
+
+
 class EtcdRegistry:
     def __init__(self, client: EtcdClient, prefix: str = DEFAULT_PREFIX):
         self.client = client
@@ -80,12 +105,14 @@ class EtcdRegistry:
     def subnet_key(self, subnet: IPv4Network) -> str:
         return f"{self.prefix}/subnets/{subnet_key_name(subnet)}"
 
+    @_transport_errors
     async def get_network_config(self) -> str:
         resp = await self.client.get(f"{self.prefix}/config", quorum=True)
         if resp.node is None or resp.node.dir or resp.node.value is None:
             raise LeaseError(f"{self.prefix}/config is a directory, not a JSON value")
         return resp.node.value
 
+    @_transport_errors
     async def get_subnets(self) -> Snapshot:
         try:
             resp = await self.client.get(self.subnets_key(), recursive=True, quorum=True)
@@ -103,17 +130,20 @@ class EtcdRegistry:
                 skipped.append(f"{node.key}: {exc}")
         return Snapshot(tuple(leases), resp.etcd_index, tuple(skipped))
 
+    @_transport_errors
     async def get_subnet(self, subnet: IPv4Network) -> tuple[Lease, int]:
         resp = await self.client.get(self.subnet_key(subnet), quorum=True)
         assert resp.node is not None
         return lease_from_node(resp.node), resp.etcd_index
 
+    @_transport_errors
     async def create_subnet(self, subnet: IPv4Network, attrs: LeaseAttrs, ttl: int) -> Lease:
         resp = await self.client.set(
             self.subnet_key(subnet), attrs.to_json(), ttl=ttl, prev_exist=False
         )
         return self._written(subnet, attrs, resp)
 
+    @_transport_errors
     async def update_subnet(
         self, subnet: IPv4Network, attrs: LeaseAttrs, ttl: int | None
     ) -> Lease:
@@ -121,6 +151,7 @@ class EtcdRegistry:
         resp = await self.client.set(self.subnet_key(subnet), attrs.to_json(), ttl=ttl)
         return self._written(subnet, attrs, resp)
 
+    @_transport_errors
     async def delete_subnet(self, subnet: IPv4Network) -> None:
         await self.client.delete(self.subnet_key(subnet))
 
@@ -134,11 +165,13 @@ class EtcdRegistry:
             modified_index=node.modified_index if node else 0,
         )
 
+    @_transport_errors
     async def watch_subnets(self, since: int) -> WatchedChange:
         """Long-poll for the next change under ``subnets`` at index >= ``since``."""
         resp = await self.client.watch(self.subnets_key(), wait_index=since, recursive=True)
         return _change(resp)
 
+    @_transport_errors
     async def watch_subnet(self, since: int, subnet: IPv4Network) -> WatchedChange:
         resp = await self.client.watch(self.subnet_key(subnet), wait_index=since)
         return _change(resp)

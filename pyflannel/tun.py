@@ -69,7 +69,7 @@ def configure(name: str, address: IPv4Network, mtu: int, network: IPv4Network) -
                 raise
         ipr.link("set", index=index, state="up")
         try:
-            ipr.route("add", dst=str(network), oif=index, scope=0)
+            ipr.route("add", dst=str(network), oif=index, scope=0, proto=3)  # RTPROT_BOOT
         except NetlinkError as exc:
             if exc.code != errno.EEXIST:
                 raise

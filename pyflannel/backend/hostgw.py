@@ -25,6 +25,7 @@ from pyflannel.netconfig import NetworkConfig
 
 log = logging.getLogger(__name__)
 RESYNC_SECONDS = 10.0
+RTPROT_BOOT = 3  # flannel's routes carry no "proto static"
 
 
 class HostGwBackend:
@@ -76,7 +77,8 @@ class HostGwNetwork:
 
     def _replace(self, ipr: IPRoute, subnet: IPv4Network, gw: IPv4Address) -> None:
         try:
-            ipr.route("replace", dst=str(subnet), gateway=str(gw), oif=self.ext.index)
+            ipr.route("replace", dst=str(subnet), gateway=str(gw), oif=self.ext.index,
+                      proto=RTPROT_BOOT)
         except NetlinkError as exc:
             log.error("Error adding route to %s via %s: %s", subnet, gw, exc)
 

@@ -41,6 +41,7 @@ AF_BRIDGE = 7
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
 RTNH_F_ONLINK = 0x04
+RTPROT_BOOT = 3  # what flannel's netlink library leaves routes with (no "proto" in ip route)
 
 
 def _ignore_missing(fn: Any, *args: Any, **kwargs: Any) -> None:
@@ -140,12 +141,14 @@ class VxlanNetwork:
         direct = self.direct_routing and self._same_l2(ipr, public_ip)
         gw = subnet.network_address
         if direct:
-            ipr.route("replace", dst=str(subnet), gateway=str(public_ip), oif=self.ext.index)
+            ipr.route("replace", dst=str(subnet), gateway=str(public_ip), oif=self.ext.index,
+                      proto=RTPROT_BOOT)
         else:
             ipr.neigh("replace", dst=str(gw), lladdr=mac, ifindex=self.index, state=NUD_PERMANENT)
             ipr.neigh("replace", family=AF_BRIDGE, dst=str(public_ip), lladdr=mac, ifindex=self.index,
                       state=NUD_PERMANENT, flags=NTF_SELF)
-            ipr.route("replace", dst=str(subnet), gateway=str(gw), oif=self.index, flags=RTNH_F_ONLINK)
+            ipr.route("replace", dst=str(subnet), gateway=str(gw), oif=self.index,
+                      flags=RTNH_F_ONLINK, proto=RTPROT_BOOT)
         self.peers[subnet] = (mac, public_ip, direct)
 
     def remove(self, ipr: IPRoute, subnet: IPv4Network) -> None:
