@@ -64,16 +64,19 @@ def plain(tmp: Path, seconds: int) -> tuple[float, float, float]:
         t.destroy()
 
 
-def flannel(tmp: Path, backend: str, seconds: int) -> tuple[float, float, float]:
-    d = tmp / backend
+def flannel(tmp: Path, name: str, seconds: int) -> tuple[float, float, float]:
+    """``name`` is a backend type, or ``udp-nooffload`` (the udp backend, offloads off)."""
+    backend = "udp" if name == "udp-nooffload" else name
+    env = {"PYFLANNEL_UDP_OFFLOAD": "0"} if name == "udp-nooffload" else None
+    d = tmp / name
     d.mkdir()
-    t = Topology(d, tag=f"flb{id(tmp) % 10000}{backend[0]}")
+    t = Topology(d, tag=f"flb{id(tmp) % 10000}{name[0]}{len(name)}")
     try:
         t.build(2)
         t.start_real_etcd()
         t.put_config(json.dumps({"Network": "198.18.0.0/16", "Backend": {"Type": backend}}))
         for h in t.hosts:
-            t.start_flanneld(h)
+            t.start_flanneld(h, env=env)
         for h in t.hosts:
             t.add_pod(h, t.wait_subnet_file(h))
         h1, h2 = t.hosts
@@ -88,7 +91,7 @@ def flannel(tmp: Path, backend: str, seconds: int) -> tuple[float, float, float]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="udp,vxlan,host-gw")
+    parser.add_argument("--backends", default="udp,udp-nooffload,vxlan,host-gw")
     parser.add_argument("--seconds", type=int, default=5)
     args = parser.parse_args()
     if not shutil.which("iperf3") or not shutil.which("etcd"):
@@ -97,12 +100,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="flannel-bench-"))
     try:
         base = plain(tmp, args.seconds)
-        print(f"{'path':<10} {'Gbit/s p1->p2':>14} {'Gbit/s p2->p1':>14} {'ping ms':>9}"
+        print(f"{'path':<14} {'Gbit/s p1->p2':>14} {'Gbit/s p2->p1':>14} {'ping ms':>9}"
               f" {'ratio fwd':>10} {'ratio rev':>10} {'ping ratio':>11}")
-        print(f"{'plain':<10} {base[0]:14.2f} {base[1]:14.2f} {base[2]:9.3f} {1:10.2f} {1:10.2f} {1:11.2f}")
+        print(f"{'plain':<14} {base[0]:14.2f} {base[1]:14.2f} {base[2]:9.3f} {1:10.2f} {1:10.2f} {1:11.2f}")
         for backend in args.backends.split(","):
             r = flannel(tmp, backend, args.seconds)
-            print(f"{backend:<10} {r[0]:14.2f} {r[1]:14.2f} {r[2]:9.3f} {r[0] / base[0]:10.2f}"
+            print(f"{backend:<14} {r[0]:14.2f} {r[1]:14.2f} {r[2]:9.3f} {r[0] / base[0]:10.2f}"
                   f" {r[1] / base[1]:10.2f} {r[2] / base[2]:11.2f}", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

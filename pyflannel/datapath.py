@@ -179,18 +179,16 @@ class Forwarder:
             self._send_failed(exc)
 
     def _send_segments(self, pkt: memoryview, mss: int, addr: tuple[str, int]) -> None:
-        buf, seg_len = gso.segment_tcp4(pkt, mss)
-        data = memoryview(buf)
-        nseg = -(-len(data) // seg_len)
-        step = (MAX_GSO_BYTES // seg_len) * seg_len
+        parts, seg_len = gso.segment_tcp4_parts(pkt, mss)
+        nseg = len(parts) // 2
+        per_send = max(1, MAX_GSO_BYTES // seg_len)
+        segment = [(SOL_UDP, UDP_SEGMENT, _u16(seg_len))]
         st = self.stats
         try:
-            for off in range(0, len(data), step):
-                chunk = data[off:off + step]
-                if len(chunk) <= seg_len:
-                    self.sock.sendto(chunk, addr)
-                else:
-                    self.sock.sendmsg([chunk], [(SOL_UDP, UDP_SEGMENT, _u16(seg_len))], 0, addr)
+            for first in range(0, nseg, per_send):
+                batch = parts[2 * first:2 * (first + per_send)]
+                # one datagram per segment: the kernel splits the gathered buffer at seg_len
+                self.sock.sendmsg(batch, segment if len(batch) > 2 else [], 0, addr)
             st.tx_packets += nseg
             st.tx_batches += 1
         except OSError as exc:

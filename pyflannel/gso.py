@@ -79,11 +79,26 @@ def _reduce(x: int) -> int:
     return x
 
 
-def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[bytearray, int]:
-    """Cut a TCP/IPv4 super-packet into MSS segments, back to back in one buffer.
+_HEADERS: dict[tuple[int, int], struct.Struct] = {}
 
-    Returns ``(buffer, seg_len)``: every segment is ``seg_len`` bytes long except the last.
-    The TTL is taken as it stands in ``pkt``.
+
+def _header_struct(ihl: int, thl: int) -> struct.Struct:
+    # IPv4: ver/ihl+tos, total, id, frag+ttl+proto, checksum, addresses, options;
+    # TCP: ports, seq, ack + data offset, flags, window, checksum, urgent + options.
+    st = _HEADERS.get((ihl, thl))
+    if st is None:
+        st = _HEADERS[(ihl, thl)] = struct.Struct(f"!2sHH4sH8s{ihl - 20}s4sI5sB2sH{thl - 18}s")
+    return st
+
+
+def segment_tcp4_parts(
+    pkt: bytes | bytearray | memoryview, mss: int
+) -> tuple[list[bytes | memoryview], int]:
+    """Cut a TCP/IPv4 super-packet into MSS segments, as a scatter list.
+
+    Returns ``(parts, seg_len)``: ``parts`` alternates each segment's fresh headers and a
+    view of its payload (no payload copy; hand them to ``sendmsg``), and every segment is
+    ``seg_len`` bytes long except the last. The TTL is taken as it stands in ``pkt``.
     """
     mv = memoryview(pkt)
     ihl = (mv[0] & 0x0F) * 4
@@ -91,49 +106,51 @@ def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[bytearr
     hl = ihl + thl
     plen = len(mv) - hl
     nseg = max(1, -(-plen // mss))
-    seg_len = hl + mss
-    out = bytearray(nseg * hl + plen)
+    pack = _header_struct(ihl, thl).pack
+    head2, mid4, addrs, ipopts = bytes(mv[0:2]), bytes(mv[6:10]), bytes(mv[12:20]), bytes(mv[20:ihl])
     ident = (mv[4] << 8) | mv[5]
-    template = bytearray(mv[:hl])
-    template[2:4] = template[4:6] = template[10:12] = b"\0\0"
+    ports, ack_off = bytes(mv[ihl:ihl + 4]), bytes(mv[ihl + 8:ihl + 13])
+    window, tail = bytes(mv[ihl + 14:ihl + 16]), bytes(mv[ihl + 18:hl])
     seq0 = _SEQ.unpack_from(mv, ihl + 4)[0]
     flags = mv[ihl + 13]
-    template[ihl + 4:ihl + 8] = b"\0\0\0\0"
-    template[ihl + 13] = 0
-    template[ihl + 16:ihl + 18] = b"\0\0"
-    # constant sums: the IP header without length/id/checksum; the TCP pseudo header
-    # (addresses, protocol) plus the TCP header without seq/flags/checksum.
-    ip_const = int.from_bytes(template[:ihl], "big") % 0xFFFF
-    tcp_const = (int.from_bytes(template[12:20], "big") + 6 + int.from_bytes(template[ihl:hl], "big")) % 0xFFFF
+    frm = int.from_bytes
+    # sums of everything that is the same in every segment (16-bit word sums mod 0xFFFF)
+    ip_const = (frm(head2, "big") + frm(mid4, "big") + frm(addrs, "big") + frm(ipopts, "big")) % 0xFFFF
+    tcp_const = (frm(addrs, "big") + 6 + frm(ports, "big") + frm(ack_off[:4], "big")
+                 + (ack_off[4] << 8) + frm(window, "big") + frm(tail, "big")) % 0xFFFF
     first_flags = flags & ~(TCP_FIN | TCP_PSH) if nseg > 1 else flags
     mid_flags = flags & ~(TCP_FIN | TCP_PSH | TCP_CWR)
     last_flags = flags & ~TCP_CWR if nseg > 1 else flags
-    pack_ip = _IPLEN_ID.pack_into
-    pack_h = _H.pack_into
-    pack_seq = _SEQ.pack_into
-    src = hl
-    base = 0
+    folds = _FOLDS
+    parts: list[bytes | memoryview] = []
+    append = parts.append
+    last = nseg - 1
     for i in range(nseg):
-        clen = mss if i < nseg - 1 else plen - i * mss
+        off = hl + i * mss
+        chunk = mv[off:off + mss]
+        clen = len(chunk)
         total = hl + clen
-        seg_id = (ident + i) & 0xFFFF
-        out[base:base + hl] = template
-        chunk = mv[src:src + clen]
-        out[base + hl:base + total] = chunk
-        pack_ip(out, base + 2, total, seg_id)
-        pack_h(out, base + 10, _fold(ip_const + total + seg_id))
+        sid = (ident + i) & 0xFFFF
+        r = (ip_const + total + sid) % 0xFFFF
+        ip_csum = 0xFFFF - r if r else 0
         seq = (seq0 + i * mss) & 0xFFFFFFFF
-        fl = first_flags if i == 0 else (last_flags if i == nseg - 1 else mid_flags)
-        pack_seq(out, base + ihl + 4, seq)
-        out[base + ihl + 13] = fl
-        psum = int.from_bytes(chunk, "big")
+        fl = first_flags if i == 0 else (last_flags if i == last else mid_flags)
+        x = frm(chunk, "big")
         if clen & 1:
-            psum <<= 8
-        pack_h(out, base + ihl + 16,
-               _fold(tcp_const + (seq >> 16) + (seq & 0xFFFF) + fl + thl + clen + _reduce(psum)))
-        src += clen
-        base += total
-    return out, seg_len
+            x <<= 8
+        for half, mask in folds:
+            x = (x >> half) + (x & mask)
+        r = (tcp_const + (seq >> 16) + (seq & 0xFFFF) + fl + thl + clen + x) % 0xFFFF
+        append(pack(head2, total, sid, mid4, ip_csum, addrs, ipopts, ports, seq, ack_off, fl,
+                    window, 0xFFFF - r if r else 0, tail))
+        append(chunk)
+    return parts, hl + mss
+
+
+def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[bytes, int]:
+    """:func:`segment_tcp4_parts` joined: the segments back to back in one buffer."""
+    parts, seg_len = segment_tcp4_parts(pkt, mss)
+    return b"".join(parts), seg_len
 
 
 _ZERO4 = b"\0\0\0\0"
