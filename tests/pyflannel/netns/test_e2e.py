@@ -147,16 +147,6 @@ def test_pods_on_two_hosts_talk(topo: Topology, etcd_kind: str, backend: str) ->
     assert "Exiting cleanly" in h1.flanneld.log()
 
 
-def _disable_udp_gso(topo: Topology, ns: str) -> None:
-    code = (
-        "from pyroute2.ethtool import Ethtool\n"
-        "e = Ethtool(); f = e.get_features('eth0')\n"
-        "f.features['tx-udp-segmentation'].enable = False\n"
-        "e.set_features('eth0', f)\n"
-    )
-    topo.run(ns, sys.executable, "-c", code)
-
-
 def _capture(topo: Topology, ns: str, out: Path, count: int, bpf: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         ["ip", "netns", "exec", ns, "tcpdump", "-i", "eth0", "-nn", "-U", "-c", str(count),
@@ -203,7 +193,7 @@ def test_udp_wire_format_and_a_fake_flannel_peer(topo: Topology) -> None:
     assert wait_ping(topo, h1, h2).returncode == 0
     # D4: with UDP GSO off on h1's eth0 the kernel cuts our GSO sends before the wire, so
     # the capture sees exactly what crosses a real link.
-    _disable_udp_gso(topo, h1.ns)
+    topo.set_features(h1.ns, "eth0", tx_udp_segmentation=False)
     pcap = topo.tmp / "wire.pcap"
     cap = _capture(topo, h2.ns, pcap, 200, f"udp and src host {h1.ip}")
     try:

@@ -122,6 +122,20 @@ class Topology:
             self.run(hns, "ip", "link", "set", "eth0", "up")
             self.hosts.append(Host(i, hns, f"{UNDERLAY}.{i}", self.tmp / f"h{i}" / "subnet.env"))
 
+    def set_features(self, ns: str, ifname: str, **features: bool) -> None:
+        """ethtool -K through pyroute2 (names with "_" for "-", e.g. rx_gro=True)."""
+        import sys
+        code = (
+            "import sys\nfrom pyroute2.ethtool import Ethtool\n"
+            "e = Ethtool(); f = e.get_features(sys.argv[1])\n"
+            "for kv in sys.argv[2:]:\n"
+            "    k, v = kv.split('=')\n"
+            "    f.features[k].enable = v == '1'\n"
+            "e.set_features(sys.argv[1], f)\n"
+        )
+        args = [f"{k.replace('_', '-')}={int(v)}" for k, v in features.items()]
+        self.run(ns, sys.executable, "-c", code, ifname, *args)
+
     def destroy(self) -> None:
         for proc in reversed(self.procs):
             proc.stop(timeout=5)
