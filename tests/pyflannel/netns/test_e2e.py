@@ -322,3 +322,31 @@ def test_three_member_etcd_with_a_member_stopped(topo: Topology) -> None:
     topo.start_flanneld(h2, endpoints=endpoints)
     assert topo.wait_subnet_file(h2)["FLANNEL_SUBNET"] == envs[1]["FLANNEL_SUBNET"]
     assert wait_ping(topo, h2, h1).returncode == 0
+
+
+def test_etcd_down_at_start_and_during_forwarding(topo: Topology) -> None:
+    topo.build(2)
+    h1, h2 = topo.hosts
+    for h in topo.hosts:  # C15: no etcd yet; the daemons keep retrying instead of exiting
+        topo.start_flanneld(h)
+    time.sleep(2)
+    assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
+    (etcd,) = topo.start_real_etcd()
+    time.sleep(1.5)  # etcd is up but has no config: still retrying, with the v2 hint
+    assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
+    topo.put_config(config("udp"))
+    for h in topo.hosts:
+        topo.add_pod(h, topo.wait_subnet_file(h))
+    assert h1.flanneld is not None and "ETCDCTL_API=2" in h1.flanneld.log()
+    assert wait_ping(topo, h1, h2).returncode == 0
+    etcd.stop()  # forwarding between known hosts does not need etcd
+    assert topo.ping(h1, h2, count=3).returncode == 0
+    assert topo.ping(h2, h1, count=3).returncode == 0
+    time.sleep(1.5)
+    topo.start_real_etcd()  # same data dir: the leases are back, the daemons carry on
+    topo.etcd("PUT", f"{PREFIX}/subnets/198.18.77.0-24", f'{{"PublicIP":"{UNDERLAY}.77"}}', ttl=600)
+    deadline = time.monotonic() + 15
+    while "Subnet added: 198.18.77.0/24" not in h1.flanneld.log():
+        assert time.monotonic() < deadline, h1.flanneld.log()[-3000:]
+        time.sleep(0.2)
+    assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
