@@ -42,6 +42,7 @@ IP_PMTUDISC_DO = 2
 MAX_GSO_BYTES = 65000  # UDP payload limit of one GSO send, rounded down
 RECV_BUFFER = 65536 + 1024
 SOCKET_BUFFER = 4 << 20
+BATCH = 64  # packets read from the TUN per wake-up in batched mode
 
 
 @dataclass
@@ -86,7 +87,7 @@ def _u16(value: int) -> bytes:
 class Forwarder:
     def __init__(
         self, tun_fd: int, vnet_hdr: bool, sock: socket.socket, routes: RouteTable,
-        port: int, mtu: int, lease_address: IPv4Address, gro: bool,
+        port: int, mtu: int, lease_address: IPv4Address, gro: bool, tso: bool = True,
     ):
         self.tun_fd = tun_fd
         self.vnet = vnet_hdr
@@ -96,6 +97,7 @@ class Forwarder:
         self.mtu = mtu
         self.lease_addr = int(lease_address)
         self.gro = gro
+        self.tso = tso
         self.stats = Stats()
         self._stop_r, self._stop_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._peers: dict[int, tuple[str, int]] = {}
@@ -128,6 +130,9 @@ class Forwarder:
     # -- flannel0 -> network -----------------------------------------------------------
 
     def tun_to_udp(self) -> None:
+        if self.vnet and not self.tso:
+            self._tun_to_udp_batched()
+            return
         buf = bytearray(RECV_BUFFER)
         mv = memoryview(buf)
         hdr = gso.VNET_HDR_LEN if self.vnet else 0
@@ -194,6 +199,82 @@ class Forwarder:
         except OSError as exc:
             self._send_failed(exc)
 
+    # Batched mode: the kernel segments TCP (and computes checksums in C) before the TUN, we
+    # read up to BATCH packets per wake-up and send runs of equal-sized packets to one peer
+    # with a single UDP_SEGMENT sendmsg (the last packet of a run may be shorter).
+
+    def _tun_to_udp_batched(self) -> None:
+        hdr = gso.VNET_HDR_LEN
+        bufs = [bytearray(hdr + max(self.mtu, 1500) + 64) for _ in range(BATCH)]
+        views = [memoryview(b) for b in bufs]
+        fd = self.tun_fd
+        readv = os.readv
+        while True:
+            pkts: list[memoryview] = []
+            reads = 0
+            for i in range(BATCH):
+                try:
+                    n = readv(fd, [bufs[i]])
+                except BlockingIOError:
+                    break
+                except OSError as exc:
+                    if exc.errno in (errno.EBADF, errno.EIO):
+                        return
+                    raise
+                reads += 1
+                if n - hdr >= packet.IPV4_MIN_HEADER:
+                    pkts.append(views[i][hdr:n])
+            if pkts:
+                self._send_batch(pkts)
+            elif not reads and not self._wait(fd):
+                return
+
+    def _send_batch(self, pkts: list[memoryview]) -> None:
+        st = self.stats
+        lookup = self.routes.lookup_int
+        run: list[memoryview] = []
+        run_peer = run_size = 0
+        run_open = False
+        for p in pkts:
+            if p[0] >> 4 != 4:
+                st.not_ipv4 += 1
+                continue
+            peer = lookup(int.from_bytes(p[16:20], "big"))
+            if peer is None:
+                st.no_route += 1
+                icmp = packet.icmp_net_unreachable(p, self.lease_addr)
+                if icmp is not None:
+                    self._write_tun([gso.PLAIN_HDR, icmp])
+                continue
+            if not packet.decrement_ttl(p):
+                st.ttl_dropped += 1
+                continue
+            n = len(p)
+            if run_open and peer == run_peer and n <= run_size and len(run) < self._per_send(run_size):
+                run.append(p)
+                run_open = n == run_size
+                continue
+            if run:
+                self._send_run(run, run_peer, run_size)
+            run, run_peer, run_size, run_open = [p], peer, n, True
+        if run:
+            self._send_run(run, run_peer, run_size)
+
+    @staticmethod
+    def _per_send(size: int) -> int:
+        return max(1, MAX_GSO_BYTES // size)
+
+    def _send_run(self, run: list[memoryview], peer: int, size: int) -> None:
+        try:
+            if len(run) == 1:
+                self.sock.sendto(run[0], self._addr(peer))
+            else:
+                self.sock.sendmsg(run, [(SOL_UDP, UDP_SEGMENT, _u16(size))], 0, self._addr(peer))
+                self.stats.tx_batches += 1
+            self.stats.tx_packets += len(run)
+        except OSError as exc:
+            self._send_failed(exc)
+
     def _send_failed(self, exc: OSError) -> None:
         self.stats.send_errors += 1
         if self.stats.send_errors in (1, 10, 100, 1000) or self.stats.send_errors % 10000 == 0:
@@ -248,29 +329,28 @@ class Forwarder:
                  src[0])
 
     def _to_tun(self, packets: list[memoryview]) -> None:
+        """Write received packets into the TUN. A GRO batch holds equal-sized datagrams
+        (the last may be shorter), so checking the first one's size covers them all."""
         st = self.stats
-        valid: list[memoryview] = []
-        for p in packets:
-            if len(p) < packet.IPV4_MIN_HEADER or p[0] >> 4 != 4:
-                st.not_ipv4 += 1
-                continue
-            if len(p) > self.mtu:
-                st.oversize += 1
-                if st.oversize in (1, 10, 100) or st.oversize % 10000 == 0:
-                    log.warning("dropping %d-byte packet larger than MTU %d (%d so far)",
-                                len(p), self.mtu, st.oversize)
-                continue
-            valid.append(p)
+        if len(packets[0]) > self.mtu:
+            st.oversize += len(packets)
+            if st.oversize < 1000 or st.oversize % 10000 == 0:
+                log.warning("dropping %d-byte packet larger than MTU %d (%d so far)",
+                            len(packets[0]), self.mtu, st.oversize)
+            return
         st.rx_batches += 1
         if not self.vnet:
-            for p in valid:
-                if packet.decrement_ttl(p):
+            for p in packets:
+                if len(p) < packet.IPV4_MIN_HEADER or p[0] >> 4 != 4:
+                    st.not_ipv4 += 1
+                elif packet.decrement_ttl(p):
                     st.rx_packets += 1
                     self._write_tun([p])
                 else:
                     st.ttl_dropped += 1
             return
-        # coalesce_tcp4 decrements the TTL once per output packet and drops expired ones
-        for head, payloads in gso.coalesce_tcp4(valid):
+        # coalesce_tcp4 drops non-IPv4 and expired packets and decrements the TTL once per
+        # packet it returns (merged or alone)
+        for head, payloads in gso.coalesce_tcp4(packets):
             self._write_tun([head, *payloads])
-        st.rx_packets += len(valid)
+        st.rx_packets += len(packets)

@@ -153,7 +153,9 @@ def segment_tcp4(pkt: bytes | bytearray | memoryview, mss: int) -> tuple[bytes, 
     return b"".join(parts), seg_len
 
 
-_ZERO4 = b"\0\0\0\0"
+# IPv4 (no options) + TCP fixed header: ver/ihl, tos, total, id, frag, ttl, proto, csum,
+# addresses, ports, seq, ack, data offset, flags, window, csum, urgent.
+_FIXED = struct.Struct("!BBHHHBBH8s4sI4sBB2sH2s")
 
 
 def coalesce_tcp4(packets: Sequence[memoryview]) -> list[tuple[bytes, list[memoryview]]]:
@@ -168,36 +170,29 @@ def coalesce_tcp4(packets: Sequence[memoryview]) -> list[tuple[bytes, list[memor
     """
     out: list[tuple[bytes, list[memoryview]]] = []
     group: list[memoryview] = []
-    key = b""
-    next_seq = 0
-    mss = 0
-    size = 0
+    key: tuple[object, ...] = ()
+    next_seq = mss = size = push = 0
     closed = True
-    push = 0
+    unpack = _FIXED.unpack_from
     for p in packets:
         n = len(p)
-        hdr = bytearray(p[:60]) if n > 40 else None
-        if hdr is None or hdr[0] != 0x45 or hdr[9] != 6 or (hdr[6] & 0x3F) or hdr[7] \
-                or (hdr[2] << 8 | hdr[3]) != n or (hdr[33] & 0xF7) != TCP_ACK:
+        if n <= 40:
             _flush(out, group, mss, push)
             closed = True
             _alone(out, p)
             continue
-        thl = (hdr[32] >> 4) * 4
+        (vihl, tos, total, _id, frag, ttl, proto, _c, addrs, ports, seq, ack, off, fl, win, _t,
+         urg) = unpack(p)
+        thl = (off >> 4) * 4
         plen = n - 20 - thl
-        if plen <= 0:
+        if vihl != 0x45 or proto != 6 or frag & 0x3FFF or total != n or fl & 0xF7 != TCP_ACK \
+                or plen <= 0 or thl < 20:
             _flush(out, group, mss, push)
             closed = True
             _alone(out, p)
             continue
-        seq = _SEQ.unpack_from(hdr, 24)[0]
-        fl = hdr[33]
-        hdr[2:6] = _ZERO4
-        hdr[10:12] = hdr[36:38] = b"\0\0"
-        hdr[24:28] = _ZERO4
-        hdr[33] = TCP_ACK
-        k = bytes(hdr[:20 + thl])
-        if not closed and k == key and seq == next_seq and plen <= mss and size + plen < 65000:
+        k = (tos, frag, ttl, addrs, ports, ack, off, win, urg, bytes(p[40:20 + thl]))
+        if not closed and seq == next_seq and k == key and plen <= mss and size + plen < 65000:
             group.append(p)
             size += plen
         else:
@@ -212,7 +207,8 @@ def coalesce_tcp4(packets: Sequence[memoryview]) -> list[tuple[bytes, list[memor
 
 
 def _alone(out: list[tuple[bytes, list[memoryview]]], p: memoryview) -> None:
-    if len(p) >= 20 and _dec_ttl(p):
+    # only IPv4 goes into the TUN (flannel does not check; the spec recommends dropping)
+    if len(p) >= 20 and p[0] >> 4 == 4 and _dec_ttl(p):
         out.append((PLAIN_HDR, [p]))
 
 

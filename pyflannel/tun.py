@@ -38,22 +38,24 @@ class Tun:
     fd: int
     name: str
     vnet_hdr: bool
+    tso: bool = False
 
 
-def open_tun(template: str = "flannel%d", *, vnet_hdr: bool = False) -> Tun:
-    """Create a TUN device; ``vnet_hdr`` also turns on checksum and TSO4 offload."""
+def open_tun(template: str = "flannel%d", *, vnet_hdr: bool = False, tso: bool = False) -> Tun:
+    """Create a TUN device; ``vnet_hdr`` adds the virtio header (needed for GSO writes),
+    ``tso`` also turns on checksum and TSO4 offload for what we read."""
     fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
     flags = IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if vnet_hdr else 0)
     try:
         ifr = struct.pack("16sH22x", template.encode(), flags)
         out = fcntl.ioctl(fd, TUNSETIFF, ifr)
         name = out[:16].rstrip(b"\0").decode()
-        if vnet_hdr:
+        if vnet_hdr and tso:
             fcntl.ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4)
     except OSError:
         os.close(fd)
         raise
-    return Tun(fd, name, vnet_hdr)
+    return Tun(fd, name, vnet_hdr, vnet_hdr and tso)
 
 
 def configure(name: str, address: IPv4Network, mtu: int, network: IPv4Network) -> None:

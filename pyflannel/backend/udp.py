@@ -33,8 +33,17 @@ log = logging.getLogger(__name__)
 UDP_OVERHEAD = 28
 
 
-def offload_enabled() -> bool:
-    return os.environ.get("PYFLANNEL_UDP_OFFLOAD", "1").lower() not in {"0", "false", "no"}
+def offload_mode() -> str:
+    """``PYFLANNEL_UDP_OFFLOAD``: "batch" (default), "tso", or "0"/"off" for none.
+
+    batch: the kernel segments TCP before the TUN; we read packets in batches and send
+    runs with UDP_SEGMENT. tso: the TUN hands us 64 KB TCP super-packets (TSO4) that we
+    segment in Python. Both receive with UDP_GRO and write merged runs with a GSO header.
+    """
+    mode = os.environ.get("PYFLANNEL_UDP_OFFLOAD", "batch").lower()
+    if mode in {"0", "off", "false", "no", "none"}:
+        return "off"
+    return "tso" if mode == "tso" else "batch"
 
 
 class UdpBackend:
@@ -45,9 +54,10 @@ class UdpBackend:
         port = config.backend.udp_port
         mtu = config.backend.mtu or self.ext.mtu - UDP_OVERHEAD
         lease = await manager.acquire_lease(udp_attrs(self.ext.public_ip))
-        offload = offload_enabled()
+        mode = offload_mode()
+        offload = mode != "off"
         try:
-            tun = tunmod.open_tun(vnet_hdr=offload)
+            tun = tunmod.open_tun(vnet_hdr=offload, tso=mode == "tso")
         except OSError as exc:
             if not offload:
                 raise BackendError(f"failed to open TUN device: {exc}") from None
@@ -65,8 +75,8 @@ class UdpBackend:
             os.close(tun.fd)
             raise BackendError(f"failed to set up udp backend: {exc}") from None
         gro = tune_socket(sock, gro=offload)
-        log.info("udp backend: %s mtu %d, listening on %s:%d (offloads %s)",
-                 tun.name, mtu, self.ext.address, port, "on" if offload else "off")
+        log.info("udp backend: %s mtu %d, listening on %s:%d (offloads: %s)",
+                 tun.name, mtu, self.ext.address, port, mode if offload else "off")
         return UdpNetwork(lease, mtu, tun, sock, port, gro)
 
 
@@ -79,7 +89,7 @@ class UdpNetwork:
         self.sock = sock
         self.routes = RouteTable()
         self.forwarder = Forwarder(tun.fd, tun.vnet_hdr, sock, self.routes, port, mtu,
-                                   lease.subnet.network_address, gro)
+                                   lease.subnet.network_address, gro, tun.tso)
 
     def apply(self, events: list[LeaseEvent]) -> None:
         for ev in events:

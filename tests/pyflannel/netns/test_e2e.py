@@ -184,12 +184,14 @@ print(json.dumps({"from": list(addr), "hex": data.hex(), "ip_ok": csum(data[:20]
 '''
 
 
-def test_udp_wire_format_and_a_fake_flannel_peer(topo: Topology) -> None:
+@pytest.mark.parametrize("offload", ["batch", "tso", "off"])
+def test_udp_wire_format_and_a_fake_flannel_peer(topo: Topology, offload: str) -> None:
+    """The same bytes on the wire whichever way the forwarder batches its work."""
     topo.build(3)
     topo.start_real_etcd()
     topo.put_config(config("udp"))
     h1, h2, h3 = topo.hosts
-    bring_up(topo, "udp", hosts=[h1, h2])
+    bring_up(topo, "udp", hosts=[h1, h2], env={"PYFLANNEL_UDP_OFFLOAD": offload})
     assert wait_ping(topo, h1, h2).returncode == 0
     # D4: with UDP GSO off on h1's eth0 the kernel cuts our GSO sends before the wire, so
     # the capture sees exactly what crosses a real link.
