@@ -6,7 +6,7 @@ is plain kernel routing between the same kind of namespaces (static routes, no f
 measured in the same run. Output: Gbit/s, ping RTT, and ratios against the baseline.
 
     sudo .venv/bin/python bench/flannel_bench.py [--backends udp,vxlan,host-gw] [--seconds 5]
-    PYFLANNEL_UDP_OFFLOAD=0 ... (the udp backend without TUN/UDP offloads, for comparison)
+    udp-tso / udp-off rows: the udp backend with PYFLANNEL_UDP_OFFLOAD=tso / off
 
 Numbers from a shared, busy 2-core machine are noisy (±30%): compare within one run.
 """
@@ -76,9 +76,9 @@ def plain(tmp: Path, seconds: int) -> tuple[float, float, float]:
 
 
 def flannel(tmp: Path, name: str, seconds: int) -> tuple[float, float, float]:
-    """``name`` is a backend type, or ``udp-nooffload`` (the udp backend, offloads off)."""
-    backend = "udp" if name == "udp-nooffload" else name
-    env = {"PYFLANNEL_UDP_OFFLOAD": "0"} if name == "udp-nooffload" else None
+    """``name`` is a backend type, or ``udp-<mode>`` (udp with PYFLANNEL_UDP_OFFLOAD=mode)."""
+    backend, _, mode = name.partition("-") if name.startswith("udp-") else (name, "", "")
+    env = {"PYFLANNEL_UDP_OFFLOAD": mode} if mode else None
     d = tmp / name
     d.mkdir()
     t = Topology(d, tag=f"flb{id(tmp) % 10000}{name[0]}{len(name)}")
@@ -102,7 +102,8 @@ def flannel(tmp: Path, name: str, seconds: int) -> tuple[float, float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="udp,udp-nooffload,vxlan,host-gw")
+    parser.add_argument("--backends", default="udp,udp-tso,udp-off,vxlan,host-gw",
+                        help="udp = batched offloads (default), udp-tso, udp-off")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--no-gro", action="store_true", help="leave GRO off on the hosts' eth0")
     args = parser.parse_args()

@@ -334,7 +334,7 @@ class Forwarder:
         st = self.stats
         if len(packets[0]) > self.mtu:
             st.oversize += len(packets)
-            if st.oversize < 1000 or st.oversize % 10000 == 0:
+            if st.oversize in (1, 10, 100, 1000) or st.oversize % 10000 == 0:
                 log.warning("dropping %d-byte packet larger than MTU %d (%d so far)",
                             len(packets[0]), self.mtu, st.oversize)
             return
