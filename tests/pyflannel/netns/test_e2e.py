@@ -352,3 +352,39 @@ def test_etcd_down_at_start_and_during_forwarding(topo: Topology) -> None:
         assert time.monotonic() < deadline, h1.flanneld.log()[-3000:]
         time.sleep(0.2)
     assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
+
+
+def test_udp_ttl_mtu_and_unknown_destinations(topo: Topology) -> None:
+    topo.build(2)
+    topo.start_real_etcd()
+    topo.put_config(config("udp"))
+    envs = bring_up(topo, "udp")
+    h1, h2 = topo.hosts
+    assert wait_ping(topo, h1, h2).returncode == 0
+    # D9: flanneld eats 2 TTL without Time Exceeded; h2's kernel answers for -t 4
+    assert topo.ping(h1, h2, count=1, extra=("-t", "3")).returncode != 0
+    r = topo.ping(h1, h2, count=1, extra=("-t", "4"))
+    assert "Time to live exceeded" in r.stdout
+    assert topo.ping(h1, h2, count=1, extra=("-t", "5")).returncode == 0
+    # D10: the pod's MTU is 1472 (from subnet.env); raise it to see flannel0 refuse DF packets
+    topo.run(h1.pod_ns, "ip", "link", "set", "eth0", "mtu", "1500")
+    assert topo.ping(h1, h2, count=1, extra=("-M", "do", "-s", "1444")).returncode == 0
+    r = topo.ping(h1, h2, count=1, extra=("-M", "do", "-s", "1445"))
+    assert "mtu = 1472" in r.stdout or "mtu=1472" in r.stdout, r.stdout + r.stderr
+    assert topo.ping(h1, h2, count=1, extra=("-s", "3000")).returncode == 0  # fragmented
+    # D8: a UDP probe to a subnet nobody leases gets flannel's net-unreachable on flannel0
+    lease0 = envs[0]["FLANNEL_SUBNET"].replace(".1/24", ".0")
+    cap = subprocess.Popen(
+        ["ip", "netns", "exec", h1.ns, "tcpdump", "-i", "flannel0", "-nn", "-v", "-l", "-c", "2", "icmp or udp"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    assert cap.stderr is not None and "listening" in cap.stderr.readline()
+    topo.run(h1.pod_ns, sys.executable, "-c",
+             "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('198.18.250.9', 9))")
+    try:
+        out, _ = cap.communicate(timeout=10)
+    finally:
+        if cap.poll() is None:
+            os.killpg(cap.pid, signal.SIGKILL)
+    assert f"{lease0} > {h1.pod_ip}: ICMP net 198.18.250.9 unreachable" in out, out
+    assert "ttl 8," in out and "id 0," in out, out
