@@ -309,10 +309,16 @@ def test_three_member_etcd_with_a_member_stopped(topo: Topology) -> None:
         topo.add_pod(h, e)
     assert wait_ping(topo, h1, h2).returncode == 0
     members[0].stop()  # the first endpoint of every daemon goes away
-    topo.run(topo.ns("sw"), "curl", "-s", "-X", "PUT",
-             f"http://{UNDERLAY}.11:2379/v2/keys{PREFIX}/subnets/198.18.77.0-24",
-             "--data-urlencode", f'value={{"PublicIP":"{h3.ip}","BackendType":"host-gw"}}',
-             "-d", "ttl=600")
+    deadline = time.monotonic() + 20
+    while True:  # the survivors may need a moment to elect a new leader
+        out = topo.run(topo.ns("sw"), "curl", "-s", "-m", "3", "-X", "PUT",
+                       f"http://{UNDERLAY}.11:2379/v2/keys{PREFIX}/subnets/198.18.77.0-24",
+                       "--data-urlencode", f'value={{"PublicIP":"{h3.ip}","BackendType":"host-gw"}}',
+                       "-d", "ttl=600", check=False).stdout
+        if '"action":"set"' in out:
+            break
+        assert time.monotonic() < deadline, out
+        time.sleep(0.3)
     deadline = time.monotonic() + 15
     while f"198.18.77.0/24 via {h3.ip}" not in topo.run(h1.ns, "ip", "route").stdout:
         assert time.monotonic() < deadline, h1.flanneld.log() if h1.flanneld else ""
