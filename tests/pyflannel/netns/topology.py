@@ -201,7 +201,16 @@ class Topology:
         return result
 
     def put_config(self, config: str, prefix: str = "/coreos.com/network") -> None:
-        self.etcd("PUT", f"{prefix}/config", config)
+        deadline = time.monotonic() + 20
+        while True:  # a fresh cluster may still be electing its leader
+            try:
+                if "node" in self.etcd("PUT", f"{prefix}/config", config):
+                    return
+            except (ValueError, subprocess.SubprocessError):
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("could not write the network config")
+            time.sleep(0.3)
 
     # -- flanneld and pods ----------------------------------------------------------------
 
