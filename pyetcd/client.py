@@ -225,7 +225,9 @@ class EtcdClient:
                     body = await resp.read()
                     self._preferred = i
                     return resp.status, resp.headers, body
-            except (TimeoutError, aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError,
+                    aiohttp.ClientOSError, aiohttp.ClientPayloadError,
+                    TimeoutError) as exc:
                 errors.append((url, exc))
                 sent = not isinstance(exc, aiohttp.ClientConnectorError)
                 if sent and not retry_on_other_endpoints:

@@ -1,0 +1,5 @@
+import sys
+
+from pyflannel.cli import main
+
+sys.exit(main())
