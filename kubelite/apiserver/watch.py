@@ -1,0 +1,102 @@
+"""The watch stream: chunked JSON lines ``{"type": ..., "object": ...}``.
+
+Semantics (kube's): ``resourceVersion`` unset or ``"0"`` starts with a synthetic ADDED for
+every matching object; otherwise the events strictly after it are sent. A version etcd no
+longer remembers ends the stream with one ERROR event carrying a 410 ``Expired`` Status.
+``sendInitialEvents=true`` adds a BOOKMARK annotated ``k8s.io/initial-events-end`` after
+the initial ADDED events. The stream ends after ``timeoutSeconds`` or, without it, after a
+random time between ``--min-request-timeout`` and twice that (as kube-apiserver), and when
+the client goes away (the handler is cancelled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from kubelite.api import errors, printers
+from kubelite.api.resources import Resource
+from kubelite.apiserver import decode, respond
+from kubelite.apiserver.negotiation import TABLE_TYPE, Rendering, choose
+from kubelite.apiserver.state import ApiServer
+from kubelite.registry.generic import Store
+from kubelite.storage.watch import EventType, WatchEvent
+
+Obj = dict[str, Any]
+
+
+def _since(request: web.Request) -> int | None:
+    rv = request.query.get("resourceVersion", "")
+    if rv in ("", "0"):
+        return None
+    try:
+        value = int(rv)
+    except ValueError as exc:
+        raise errors.bad_request(f'invalid resource version "{rv}"') from exc
+    return value
+
+
+def _timeout(request: web.Request, server: ApiServer) -> float:
+    seconds = decode.query_int(request, "timeoutSeconds")
+    if seconds is not None and seconds > 0:
+        return float(seconds)
+    base = server.min_request_timeout
+    return float(base + server.rng.random() * base)
+
+
+def encode_event(event: WatchEvent, rendering: Rendering, res: Resource, server: ApiServer,
+                 include: str) -> bytes:
+    obj = event.object
+    if rendering is Rendering.TABLE and event.type not in (EventType.ERROR, EventType.BOOKMARK):
+        obj = printers.table(res.plural, [obj], server.clock(),
+                             (obj.get("metadata") or {}).get("resourceVersion", ""), include)
+    elif rendering is Rendering.PARTIAL and event.type is not EventType.ERROR:
+        obj = respond.partial(obj)
+    return respond.dumps({"type": event.type.value, "object": obj}) + b"\n"
+
+
+def bookmark(res: Resource, rv: int, initial_end: bool) -> WatchEvent:
+    m: Obj = {"resourceVersion": str(rv)}
+    if initial_end:
+        m["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return WatchEvent(EventType.BOOKMARK, {"kind": res.kind, "apiVersion": res.api_version,
+                                           "metadata": m})
+
+
+async def serve(request: web.Request, server: ApiServer, res: Resource, store: Store,
+                namespace: str | None) -> web.StreamResponse:
+    rendering = choose(request.headers.get("Accept"), allow_table=True)
+    if rendering in (Rendering.NONE, Rendering.YAML):
+        rendering = Rendering.JSON
+    flt = decode.list_filter(request)
+    since = _since(request)
+    initial = decode.query_bool(request, "sendInitialEvents")
+    include = request.query.get("includeObject", "Metadata")
+    timeout = _timeout(request, server)
+    content_type = TABLE_TYPE if rendering is Rendering.TABLE else "application/json"
+    resp = web.StreamResponse(status=200, headers={"Content-Type": content_type,
+                                                   "Cache-Control": "no-cache, private"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+
+    async def send(event: WatchEvent) -> None:
+        await resp.write(encode_event(event, rendering, res, server, include))
+
+    with contextlib.suppress(TimeoutError, ConnectionResetError):
+        async with asyncio.timeout(timeout):
+            try:
+                if initial and since is None:
+                    items, since = await store.list(namespace, flt)
+                    for item in items:
+                        await send(WatchEvent(EventType.ADDED, item))
+                    await send(bookmark(res, since, True))
+                async for event in store.watch(namespace, since, flt):
+                    await send(event)
+            except errors.StatusError as err:
+                await send(WatchEvent(EventType.ERROR, err.to_status()))
+    with contextlib.suppress(ConnectionResetError):
+        await resp.write_eof()
+    return resp
