@@ -173,6 +173,8 @@ def parse(text: str) -> Selector:
             if toks[i] != ",":
                 raise SelectorError(f"unable to parse requirement: found '{toks[i]}', expected: ','")
             i += 1
+            if i == len(toks):
+                raise SelectorError("found '', expected: identifier after ','")
     return Selector(tuple(reqs))
 
 
