@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pyetcd.client import ClusterUnavailable
-from pyetcd.errors import EtcdError
-
 from kubelite.api import errors
 from kubelite.apiserver import config, negotiation, requestinfo
 from kubelite.storage.errors import StorageErrorCode
 from kubelite.storage.etcd2 import decode, encode, translate_etcd_error
+from pyetcd.client import ClusterUnavailable
+from pyetcd.errors import EtcdError
 
 
 @pytest.mark.parametrize("code,expected", [

@@ -9,7 +9,7 @@ import pytest
 
 from kubelite.api import meta, printers
 
-NOW = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def _pod(status: dict[str, Any], **m: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from kubelite.registry.generic import Store
 from kubelite.registry.pods import qos_class
 from kubelite.registry.strategy import Context
 
-NOW = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def store(group: str, plural: str) -> Store:
