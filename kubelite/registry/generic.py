@@ -87,6 +87,11 @@ class Store:
             raise errors.bad_request(prefix + "strict decoding error: " + ", ".join(texts))
         ctx.warnings.extend(texts)
 
+    def prune(self, obj: Obj) -> None:
+        """Drop unknown fields (after ``check_fields`` accepted them), as kube's decoder."""
+        if self.strategy.type_name is not None:
+            schema.prune(obj, self.strategy.type_name)
+
     def matcher(self, flt: Filter) -> Callable[[Obj], bool]:
         def matches(obj: Obj) -> bool:
             if not flt.labels.matches((obj.get("metadata") or {}).get("labels")):
@@ -119,6 +124,7 @@ class Store:
         """Pure part of a create: system metadata, defaults, strategy, validation."""
         self.check_fields(obj, ctx)
         obj = copy.deepcopy(obj)
+        self.prune(obj)
         m = meta.meta(obj)
         for fld in SYSTEM_META:
             m.pop(fld, None)
@@ -166,6 +172,7 @@ class Store:
         self._preconditions(new, old)
         self.check_fields(new, ctx)
         new = copy.deepcopy(new)
+        self.prune(new)
         m, om = meta.meta(new), old["metadata"]
         if m.get("name", om["name"]) != om["name"]:
             raise errors.bad_request(
@@ -244,6 +251,7 @@ class Store:
             new = compute(self._typed(copy.deepcopy(current)))
             self._preconditions(new, current)
             self.check_fields(new, ctx)
+            self.prune(new)
             result = self.strategy.prepare_for_status_update(new, current, ctx)
             errs = self.strategy.validate_status_update(result, current)
             if errs:
