@@ -93,6 +93,12 @@ class Store:
             schema.prune(obj, self.strategy.type_name)
 
     def matcher(self, flt: Filter) -> Callable[[Obj], bool]:
+        """The filter as a predicate; a field the kind does not publish is a 400."""
+        try:
+            flt.fields.check_supported(set(self.strategy.fields({"metadata": {}})))
+        except labels.SelectorError as exc:
+            raise errors.bad_request(str(exc)) from exc
+
         def matches(obj: Obj) -> bool:
             if not flt.labels.matches((obj.get("metadata") or {}).get("labels")):
                 return False
@@ -105,6 +111,7 @@ class Store:
         return self._typed(obj)
 
     async def list(self, namespace: str | None, flt: Filter = Filter()) -> tuple[list[Obj], int]:
+        matches = self.matcher(flt)
         name = flt.fields.exact("metadata.name")
         if name is not None and (namespace or not self.resource.namespaced):
             try:
@@ -116,7 +123,6 @@ class Store:
             rv = await self._storage("", self.storage.current_index())
         else:
             items, rv = await self._storage("", self.storage.list(self.key(namespace)))
-        matches = self.matcher(flt)
         return [self._typed(o) for o in items if matches(o)], rv
 
     # -- create ---------------------------------------------------------------------------
