@@ -77,11 +77,10 @@ async def object_body(request: web.Request, res: Resource, duplicates: list[str]
 
 
 def check_kind(obj: Obj, res: Resource) -> None:
-    kind, version = obj.get("kind"), obj.get("apiVersion")
-    if not kind:
-        raise errors.bad_request(f"Object 'Kind' is missing in '{json.dumps(obj)[:300]}'")
-    if not version:
-        raise errors.bad_request(f"Object 'apiVersion' is missing in '{json.dumps(obj)[:300]}'")
+    """A missing kind or apiVersion defaults to the endpoint's (kube decodes with the
+    endpoint's group-version-kind as the default); a different one is a 400."""
+    kind = obj.setdefault("kind", res.kind) or res.kind
+    version = obj.setdefault("apiVersion", res.api_version) or res.api_version
     if version != res.api_version:
         raise errors.bad_request(
             f"the API version in the data ({version}) does not match the expected API version "

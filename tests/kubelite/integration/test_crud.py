@@ -146,8 +146,12 @@ async def test_size_limit_and_bad_bodies(api: Api) -> None:
     assert status == 404
     status, body, _ = await api.post(PODS, b"{not json")
     assert status == 400 and body["reason"] == "BadRequest"
-    status, body, _ = await api.post(PODS, {"metadata": {"name": "x"}})
-    assert status == 400 and "Kind" in body["message"]
+    status, body, _ = await api.post(PODS, {"apiVersion": "apps/v1", "kind": "Pod",
+                                            "metadata": {"name": "x"}})
+    assert status == 400 and "does not match the expected API version" in body["message"]
+    status, body, _ = await api.post(PODS, {"apiVersion": "v1", "kind": "Service",
+                                            "metadata": {"name": "x"}})
+    assert status == 400 and 'no kind "Service"' in body["message"]
     status, body, _ = await api.post(PODS, pod(), content_type="application/vnd.kubernetes.protobuf")
     assert status in (201, 415)
     ns_mismatch = pod("m")
