@@ -40,7 +40,7 @@ def _age(obj: Obj, now: dt.datetime) -> str:
 
 def _terminated_reason(term: Obj, prefix: str = "") -> str:
     if term.get("reason"):
-        return prefix + term["reason"]
+        return prefix + str(term["reason"])
     if term.get("signal"):
         return f"{prefix}Signal:{term['signal']}"
     return f"{prefix}ExitCode:{term.get('exitCode', 0)}"

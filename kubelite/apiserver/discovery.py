@@ -74,7 +74,7 @@ def api_group(group: str) -> Obj | None:
 
 
 def api_group_list() -> Obj:
-    groups = []
+    groups: list[Obj] = []
     for group, _ in GROUP_VERSIONS:
         if group and all(g["name"] != group for g in groups):
             entry = api_group(group)

@@ -31,9 +31,9 @@ def choose_container(pod: Obj, requested: str) -> str:
         if requested not in containers + init:
             raise errors.bad_request(
                 f"container {requested} is not valid for pod {name}")
-        return requested
+        return str(requested)
     if len(containers) == 1:
-        return containers[0]
+        return str(containers[0])
     raise errors.bad_request(
         f"a container name must be specified for pod {name}, choose one of: {containers}")
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
 from kubelite.apiserver import config as config_mod
 from kubelite.apiserver import server
@@ -27,6 +28,15 @@ async def _serve(cfg: config_mod.Config) -> int:
     return 0
 
 
+def run(coro: Any) -> int:
+    """Run on uvloop when it is installed, else on the default asyncio loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return int(asyncio.run(coro))
+    return int(uvloop.run(coro))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -40,13 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in cfg.ignored:
         log.info("ignoring flag name=--%s (not used by kubelite)", name)
     try:
-        import uvloop
-    except ImportError:
-        uvloop = None
-    try:
-        if uvloop is not None:
-            return uvloop.run(_serve(cfg))
-        return asyncio.run(_serve(cfg))
+        return run(_serve(cfg))
     except OSError as exc:
         print(f"kubelite apiserver: {exc}", file=sys.stderr)
         return 1

@@ -285,7 +285,7 @@ class ServiceStore(Store):
         res = await self._reserve(self.needs(copy.deepcopy(preview), current), ctx.dry_run)
 
         def mutate_filled(cur: Obj | None) -> Obj:
-            new = mutate(cur)
+            new: Obj = mutate(cur)
             self.fill(new, res)
             return new
 

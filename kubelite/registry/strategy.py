@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,18 +133,3 @@ class Strategy:
 
     def ttl(self, obj: Obj) -> int | None:
         return self.ttl_seconds
-
-
-def simple(resource: Resource, validator: Callable[[Obj], list[FieldError]] | None = None,
-           update_validator: Callable[[Obj, Obj], list[FieldError]] | None = None,
-           **flags: Any) -> Strategy:
-    """A strategy that only differs in its validators and class flags."""
-    cls = type(f"{resource.kind}Strategy", (Strategy,), dict(flags))
-    strategy: Strategy = cls(resource)
-    if validator is not None:
-        strategy.validate = validator  # type: ignore[method-assign]
-        if update_validator is None:
-            update_validator = validate.update_of(validator)
-    if update_validator is not None:
-        strategy.validate_update = update_validator  # type: ignore[method-assign]
-    return strategy
