@@ -58,7 +58,8 @@ class Call:
         return self.server.context(
             self.namespace, dry_run=decode.dry_run(self.request),
             field_manager=self.request.query.get("fieldManager", ""),
-            field_validation=decode.field_validation(self.request))
+            field_validation=decode.field_validation(self.request),
+            user_agent=self.request.headers.get("User-Agent", ""))
 
     async def body(self, ctx: Context) -> Obj:
         duplicates: list[str] = []

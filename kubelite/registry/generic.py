@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kubelite.api import errors, fieldselectors, labels, meta, schema
+from kubelite.api import errors, fieldselectors, labels, managedfields, meta, schema
 from kubelite.api.validation import FieldError, to_causes
 from kubelite.registry.strategy import SYSTEM_META, Context, Strategy
 from kubelite.storage.errors import StorageError, StorageErrorCode
@@ -126,12 +126,21 @@ class Store:
         return [self._typed(o) for o in items if matches(o)], rv
 
     # -- create ---------------------------------------------------------------------------
-    def prepare_create(self, obj: Obj, ctx: Context) -> Obj:
-        """Pure part of a create: system metadata, defaults, strategy, validation."""
+    def _record(self, new: Obj, old: Obj | None, ctx: Context, subresource: str = "") -> None:
+        managedfields.record_update(new, old, ctx.manager, self.resource.api_version,
+                                    meta.fmt_time(ctx.now), self.strategy.type_name, subresource)
+
+    def prepare_create(self, obj: Obj, ctx: Context, track: bool = True) -> Obj:
+        """Pure part of a create: system metadata, defaults, strategy, validation.
+
+        ``track=False`` keeps the ``managedFields`` the caller computed (server-side apply).
+        """
         self.check_fields(obj, ctx)
         obj = copy.deepcopy(obj)
         self.prune(obj)
         m = meta.meta(obj)
+        if track:
+            m.pop("managedFields", None)
         for fld in SYSTEM_META:
             m.pop(fld, None)
         m.pop("resourceVersion", None)
@@ -148,6 +157,8 @@ class Store:
         errs = self.strategy.validate(obj)
         if errs:
             raise self._invalid(obj, errs)
+        if track:
+            self._record(obj, None, ctx)
         return self._typed(obj)
 
     async def create(self, obj: Obj, ctx: Context) -> Obj:
@@ -173,8 +184,8 @@ class Store:
                 f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
                 f"{om.get('uid')}")
 
-    def prepare_update(self, new: Obj, old: Obj, ctx: Context) -> Obj:
-        """Pure part of an update of the main resource."""
+    def prepare_update(self, new: Obj, old: Obj, ctx: Context, track: bool = True) -> Obj:
+        """Pure part of an update of the main resource (``track`` as in create)."""
         self._preconditions(new, old)
         self.check_fields(new, ctx)
         new = copy.deepcopy(new)
@@ -197,6 +208,11 @@ class Store:
         errs = self.strategy.validate_update(new, old)
         if errs:
             raise self._invalid(new, errs)
+        if track:
+            m["managedFields"] = om.get("managedFields") or []
+            self._record(new, old, ctx)
+            if not m["managedFields"]:
+                del m["managedFields"]
         return self._typed(new)
 
     async def _write(self, namespace: str | None, name: str, mutate: Mutation, ctx: Context,
@@ -249,6 +265,38 @@ class Store:
 
         return await self._write(namespace, name, mutate, ctx, create_ok=create_ok)
 
+    async def apply(self, namespace: str | None, name: str, config: Obj, ctx: Context,
+                    force: bool) -> tuple[Obj, bool]:
+        """Server-side apply: merge ``config`` owned by ``ctx.manager``; create if absent."""
+        self.check_fields(config, ctx)
+        config = copy.deepcopy(config)
+        self.prune(config)
+
+        def mutate(current: Obj | None) -> Obj:
+            merged, conflicts = managedfields.apply(
+                current, config, ctx.manager, self.resource.api_version, meta.fmt_time(ctx.now),
+                self.strategy.type_name, force)
+            if conflicts and not force:
+                raise self._apply_conflict(name, conflicts)
+            if current is None:
+                return self.prepare_create(merged, ctx, track=False)
+            merged["metadata"]["resourceVersion"] = (config.get("metadata") or {}).get(
+                "resourceVersion") or current["metadata"]["resourceVersion"]
+            return self.prepare_update(merged, current, ctx, track=False)
+
+        return await self._write(namespace, name, mutate, ctx, create_ok=True)
+
+    def _apply_conflict(self, name: str, conflicts: list[managedfields.Conflict]) -> errors.StatusError:
+        causes = tuple(errors.Cause("FieldManagerConflict",
+                                    f'conflict with "{c.manager}" using {self.resource.api_version}',
+                                    managedfields.describe(c.path)) for c in conflicts)
+        if len(causes) == 1:
+            text = f"Apply failed with 1 conflict: {causes[0].message}: {causes[0].field}"
+        else:
+            text = f"Apply failed with {len(causes)} conflicts: " + "\n".join(
+                f"{c.message}: {c.field}" for c in causes)
+        return errors.StatusError("Conflict", text, code=409, causes=causes)
+
     async def write_status(self, namespace: str | None, name: str,
                            compute: Callable[[Obj], Obj], ctx: Context) -> Obj:
         """PUT/PATCH of ``/status``: only ``status`` changes (preconditions still apply)."""
@@ -262,6 +310,7 @@ class Store:
             errs = self.strategy.validate_status_update(result, current)
             if errs:
                 raise self._invalid(result, errs)
+            self._record(result, current, ctx, "status")
             return self._typed(result)
 
         obj, _ = await self._write(namespace, name, mutate, ctx)

@@ -30,7 +30,15 @@ class Context:
     dry_run: bool = False
     field_manager: str = ""
     field_validation: str = "Warn"  # Strict | Warn | Ignore
+    user_agent: str = ""
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def manager(self) -> str:
+        """The field manager of a write: ``?fieldManager=``, else the User-Agent's product."""
+        if self.field_manager:
+            return self.field_manager
+        return (self.user_agent.split("/", 1)[0] or "unknown")[:128]
 
 
 # Metadata only the server sets; a client's values are replaced by the stored ones.

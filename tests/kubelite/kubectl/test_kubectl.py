@@ -166,3 +166,22 @@ async def test_namespaces_dry_run_and_protobuf_create(kubectl: Kubectl) -> None:
     await kubectl.ok("delete", "namespace", "team-b", "proto")
     res = await kubectl("get", "ns", "team-b")
     assert res.rc == 1
+
+
+async def test_server_side_apply_and_conflicts(kubectl: Kubectl) -> None:
+    manifest = (EXAMPLES / "pod.yaml").read_text()
+    out = await kubectl.ok("apply", "--server-side", "-f", "-", stdin=manifest)
+    assert out.strip() == "pod/nginx serverside-applied"
+    shown = yaml.safe_load(await kubectl.ok("get", "pod", "nginx", "-o", "yaml",
+                                            "--show-managed-fields"))
+    assert [(e["manager"], e["operation"]) for e in shown["metadata"]["managedFields"]] == \
+        [("kubectl", "Apply")]
+    await kubectl.ok("set", "image", "pod/nginx", "nginx=kubelite/busybox-httpd:9.9")
+    res = await kubectl("apply", "--server-side", "-f", "-",
+                        stdin=manifest.replace("httpd:1.0", "httpd:2.0"))
+    assert res.rc == 1 and "Apply failed with 1 conflict" in res.err
+    assert '.spec.containers[name="nginx"].image' in res.err
+    await kubectl.ok("apply", "--server-side", "--force-conflicts", "-f", "-",
+                     stdin=manifest.replace("httpd:1.0", "httpd:2.0"))
+    assert await kubectl.ok("get", "pod", "nginx", "-o",
+                            "jsonpath={.spec.containers[0].image}") == "kubelite/busybox-httpd:2.0"
