@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -286,7 +286,8 @@ class Store:
 
         return await self._write(namespace, name, mutate, ctx, create_ok=True)
 
-    def _apply_conflict(self, name: str, conflicts: list[managedfields.Conflict]) -> errors.StatusError:
+    def _apply_conflict(self, name: str,
+                        conflicts: Sequence[managedfields.Conflict]) -> errors.StatusError:
         causes = tuple(errors.Cause("FieldManagerConflict",
                                     f'conflict with "{c.manager}" using {self.resource.api_version}',
                                     managedfields.describe(c.path)) for c in conflicts)
