@@ -157,12 +157,15 @@ async def test_namespaces_dry_run_and_protobuf_create(kubectl: Kubectl) -> None:
     assert out.strip() == "pod/nginx created (server dry run)"
     res = await kubectl("get", "pods", "-n", "team-b")
     assert "No resources found in team-b namespace." in res.err
-    # kubectl 1.32 sends `create namespace` as protobuf, which kubelite answers with 415
-    res = await kubectl("create", "namespace", "proto")
-    assert res.rc == 1 and "UnsupportedMediaType" in res.err
-    # ...while the JSON form of the same command works
-    manifest = await kubectl.ok("create", "namespace", "proto", "--dry-run=client", "-o", "yaml")
-    await kubectl.ok("apply", "-f", "-", stdin=manifest)
+    # kubectl 1.32 sends these `create` commands as protobuf
+    assert (await kubectl.ok("create", "namespace", "proto")).strip() == "namespace/proto created"
+    await kubectl.ok("create", "configmap", "cm", "-n", "proto", "--from-literal=a=b")
+    await kubectl.ok("create", "deployment", "d", "-n", "proto", "--image=kubelite/x:1",
+                     "--replicas=2", "--port=80")
+    await kubectl.ok("create", "service", "clusterip", "d", "-n", "proto", "--tcp=80:80")
+    assert await kubectl.ok("get", "cm", "cm", "-n", "proto", "-o", "jsonpath={.data.a}") == "b"
+    assert await kubectl.ok("get", "deploy", "d", "-n", "proto", "-o",
+                            "jsonpath={.spec.replicas}") == "2"
     await kubectl.ok("delete", "namespace", "team-b", "proto")
     res = await kubectl("get", "ns", "team-b")
     assert res.rc == 1
