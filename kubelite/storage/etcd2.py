@@ -134,15 +134,14 @@ class EtcdStorage:
         return data
 
     async def get(self, key: str) -> Obj:
-        resp = await self._call(key, self.client.get(key, quorum=True))
+        resp = await self._call(key, self.client.get(key))
         assert resp.node is not None and resp.node.value is not None
         return decode(resp.node.value, resp.node.modified_index)
 
     async def list(self, dir_key: str) -> tuple[list[Obj], int]:
         """Every object below ``dir_key`` in key order and the etcd index of the read."""
         try:
-            resp = await self._call(dir_key, self.client.get(dir_key, recursive=True, sorted=True,
-                                                             quorum=True))
+            resp = await self._call(dir_key, self.client.get(dir_key, recursive=True, sorted=True))
         except StorageError as err:
             if err.code is StorageErrorCode.KEY_NOT_FOUND:
                 return [], err.index
@@ -161,7 +160,7 @@ class EtcdStorage:
     async def current_index(self) -> int:
         """etcd's index now (what a list would report)."""
         try:
-            resp = await self._call(self.prefix, self.client.get(self.prefix, quorum=True))
+            resp = await self._call(self.prefix, self.client.get(self.prefix))
         except StorageError as err:
             if err.code is StorageErrorCode.KEY_NOT_FOUND:
                 return err.index
@@ -187,7 +186,7 @@ class EtcdStorage:
             raw: str | None = None
             index = 0
             try:
-                resp = await self._call(key, self.client.get(key, quorum=True))
+                resp = await self._call(key, self.client.get(key))
                 assert resp.node is not None
                 raw, index = resp.node.value, resp.node.modified_index
                 current = decode(raw or "{}", index)
@@ -223,7 +222,7 @@ class EtcdStorage:
         ``precondition(current)`` raises to refuse (uid or resourceVersion mismatch).
         """
         for _ in range(MAX_UPDATE_ATTEMPTS):
-            resp = await self._call(key, self.client.get(key, quorum=True))
+            resp = await self._call(key, self.client.get(key))
             assert resp.node is not None and resp.node.value is not None
             current = decode(resp.node.value, resp.node.modified_index)
             if precondition is not None:
