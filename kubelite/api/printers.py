@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from kubelite.api import labels, meta
+from kubelite.api import conversion, labels, meta
 
 Obj = dict[str, Any]
 Column = dict[str, Any]
@@ -300,6 +300,8 @@ def namespace_row(obj: Obj, now: dt.datetime) -> list[Any]:
 # -- events -----------------------------------------------------------------------------
 
 def event_row(ev: Obj, now: dt.datetime) -> list[Any]:
+    if ev.get("apiVersion") == conversion.EVENTS_API_VERSION:
+        ev = conversion.events_v1_to_event(ev)
     first = ev.get("firstTimestamp") or ev.get("eventTime")
     last = ev.get("lastTimestamp") or ev.get("eventTime") or first
     series = ev.get("series") or {}

@@ -109,11 +109,13 @@ RESOURCES: tuple[Resource, ...] = (
              subresources=(SCALE, STATUS), schema_root="apps/v1/ReplicaSet"),
     Resource("leases", "lease", "Lease", "coordination.k8s.io", "v1", True,
              schema_root="coordination.k8s.io/v1/Lease"),
+    Resource("events", "event", "Event", "events.k8s.io", "v1", True, ("ev",),
+             schema_root="events.k8s.io/v1/Event"),
 )
 
 # Group versions in discovery order; the core group ("") is served under /api.
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
-    ("", "v1"), ("apps", "v1"), ("coordination.k8s.io", "v1"),
+    ("", "v1"), ("apps", "v1"), ("events.k8s.io", "v1"), ("coordination.k8s.io", "v1"),
 )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from kubelite.api import errors
 from kubelite.api.resources import RESOURCES
 from kubelite.registry.catalog import Catalog
+from kubelite.registry.converting import ConvertingStore
 from kubelite.registry.generic import DeleteOptions
 from kubelite.registry.namespaces import FINALIZER
 from kubelite.registry.strategy import Context
@@ -56,6 +57,8 @@ class NamespaceFinalizer:
             if not res.namespaced or (res.group, res.plural) not in self.catalog.stores:
                 continue
             store = self.catalog.store(res)
+            if isinstance(store, ConvertingStore):
+                continue  # another version of objects another store already deletes
             items, _ = await store.list(name)
             left += len(items)
             for item in items:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from kubelite.api import conversion
 from kubelite.api.resources import RESOURCES, Resource
 from kubelite.registry import apps, core
 from kubelite.registry.allocator import IPRange, PortRange
+from kubelite.registry.converting import ConvertingStore
 from kubelite.registry.generic import Store
 from kubelite.registry.namespaces import NamespaceStore, NamespaceStrategy
 from kubelite.registry.pods import PodStore, PodStrategy
@@ -65,7 +67,7 @@ def build(storage: EtcdStorage, ip_range: IPRange, port_range: PortRange,
           rng: random.Random | None = None) -> Catalog:
     stores: dict[tuple[str, str], Store] = {}
     for res in RESOURCES:
-        if res.plural not in STRATEGIES:
+        if res.plural not in STRATEGIES or res.group == "events.k8s.io":
             continue
         strategy = STRATEGIES[res.plural](res)
         store: Store
@@ -81,4 +83,8 @@ def build(storage: EtcdStorage, ip_range: IPRange, port_range: PortRange,
     pods = stores[("", "pods")]
     assert isinstance(pods, PodStore)
     pods.nodes = stores[("", "nodes")]
+    events_v1 = next(r for r in RESOURCES if r.group == "events.k8s.io")
+    stores[("events.k8s.io", "events")] = ConvertingStore(
+        core.EventStrategy(events_v1), stores[("", "events")], conversion.events_v1_to_event,
+        conversion.event_to_events_v1, conversion.EVENT_FIELD_LABELS)
     return Catalog(stores)

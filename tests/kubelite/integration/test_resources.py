@@ -228,7 +228,8 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
     status, agg, headers = await api.get("/apis", headers={"Accept": accept})
     assert headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-    assert [i["metadata"]["name"] for i in agg["items"]] == ["apps", "coordination.k8s.io"]
+    assert [i["metadata"]["name"] for i in agg["items"]] == ["apps", "events.k8s.io",
+                                                           "coordination.k8s.io"]
     status, core, _ = await api.get("/api", headers={"Accept": accept})
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
@@ -249,3 +250,29 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     status, _, _ = await api.get("/openapi/v2", headers={
         "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
     assert status in (404, 406)
+
+
+async def test_events_are_served_in_both_versions(api: Api) -> None:
+    new_style = {"apiVersion": "events.k8s.io/v1", "kind": "Event",
+                 "metadata": {"name": "p.2"},
+                 "eventTime": "2025-01-01T12:00:00.000000Z",
+                 "regarding": {"kind": "Pod", "name": "p", "namespace": "default"},
+                 "reason": "Pulled", "note": "image pulled", "type": "Normal",
+                 "action": "Pull", "reportingController": "kubelet",
+                 "reportingInstance": "node-1"}
+    status, body, _ = await api.post("/apis/events.k8s.io/v1/namespaces/default/events", new_style)
+    assert status == 201, body
+    assert body["apiVersion"] == "events.k8s.io/v1" and body["note"] == "image pulled"
+    status, core, _ = await api.get("/api/v1/namespaces/default/events/p.2")
+    assert core["apiVersion"] == "v1" and core["message"] == "image pulled"
+    assert core["involvedObject"]["name"] == "p" and core["reportingComponent"] == "kubelet"
+    status, listed, _ = await api.get("/apis/events.k8s.io/v1/namespaces/default/events"
+                                      "?fieldSelector=regarding.name%3Dp")
+    assert [e["note"] for e in listed["items"]] == ["image pulled"]
+    status, body, _ = await api.patch("/apis/events.k8s.io/v1/namespaces/default/events/p.2",
+                                      {"note": "again"}, "application/merge-patch+json")
+    assert status == 200 and body["note"] == "again"
+    bad = dict(new_style, metadata={"name": "p.3"}, fooz=1)
+    status, body, _ = await api.post(
+        "/apis/events.k8s.io/v1/namespaces/default/events?fieldValidation=Strict", bad)
+    assert status == 400 and 'unknown field "fooz"' in body["message"]
