@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from kubelite.api import fieldselectors
-from kubelite.registry.generic import DeleteOptions, Filter, Store
+from kubelite.registry.generic import NO_FILTER, DeleteOptions, Filter, Store
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.watch import WatchEvent
 
@@ -40,7 +40,7 @@ class ConvertingStore(Store):
     async def get(self, namespace: str | None, name: str) -> Obj:
         return self.outbound(await self.inner.get(namespace, name))
 
-    async def list(self, namespace: str | None, flt: Filter = Filter()) -> tuple[list[Obj], int]:
+    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
         items, rv = await self.inner.list(namespace, self._filter(flt))
         return [self.outbound(i) for i in items], rv
 
@@ -72,6 +72,6 @@ class ConvertingStore(Store):
         return self.outbound(obj), gone
 
     async def watch(self, namespace: str | None, since: int | None,
-                    flt: Filter = Filter()) -> AsyncIterator[WatchEvent]:
+                    flt: Filter = NO_FILTER) -> AsyncIterator[WatchEvent]:
         async for event in self.inner.watch(namespace, since, self._filter(flt)):
             yield WatchEvent(event.type, self.outbound(event.object))

@@ -43,6 +43,9 @@ class Filter:
     fields: fieldselectors.FieldSelector = fieldselectors.FieldSelector()
 
 
+NO_FILTER = Filter()
+
+
 class Store:
     def __init__(self, strategy: Strategy, storage: EtcdStorage):
         self.strategy = strategy
@@ -110,7 +113,7 @@ class Store:
         obj = await self._storage(name, self.storage.get(self.key(namespace, name)))
         return self._typed(obj)
 
-    async def list(self, namespace: str | None, flt: Filter = Filter()) -> tuple[list[Obj], int]:
+    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
         matches = self.matcher(flt)
         name = flt.fields.exact("metadata.name")
         if name is not None and (namespace or not self.resource.namespaced):
@@ -407,7 +410,7 @@ class Store:
 
     # -- watch ----------------------------------------------------------------------------
     async def watch(self, namespace: str | None, since: int | None,
-                    flt: Filter = Filter()) -> AsyncIterator[WatchEvent]:
+                    flt: Filter = NO_FILTER) -> AsyncIterator[WatchEvent]:
         """Events after ``since``; with ``None``, ADDED for what exists now, then changes.
 
         A ``since`` older than etcd's history raises a 410 Expired :class:`StatusError`.
