@@ -28,6 +28,7 @@ class ApiServer:
     openapi_docs: dict[str, bytes] = field(default_factory=dict)
     kubelet_scheme: str = "http"
     min_request_timeout: int = 1800  # seconds; watches last between this and twice this
+    bookmark_interval: float = 60.0  # seconds of quiet before a watch BOOKMARK
 
     def context(self, namespace: str = "", **kw: Any) -> Context:
         return Context(now=self.clock(), rng=self.rng, namespace=namespace, **kw)

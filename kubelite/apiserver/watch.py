@@ -4,7 +4,10 @@ Semantics (kube's): ``resourceVersion`` unset or ``"0"`` starts with a synthetic
 every matching object; otherwise the events strictly after it are sent. A version etcd no
 longer remembers ends the stream with one ERROR event carrying a 410 ``Expired`` Status.
 ``sendInitialEvents=true`` adds a BOOKMARK annotated ``k8s.io/initial-events-end`` after
-the initial ADDED events. The stream ends after ``timeoutSeconds`` or, without it, after a
+the initial ADDED events. With ``allowWatchBookmarks=true`` a BOOKMARK carrying the last
+sent resourceVersion follows every quiet ``bookmark_interval`` (60 s). Events wait for a slow
+client in a bounded queue; when it is full the watch ends (the client re-watches from its
+last resourceVersion), so a stuck client never holds memory or etcd. The stream ends after ``timeoutSeconds`` or, without it, after a
 random time between ``--min-request-timeout`` and twice that (as kube-apiserver), and when
 the client goes away (the handler is cancelled).
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +31,7 @@ from kubelite.registry.generic import Store
 from kubelite.storage.watch import EventType, WatchEvent
 
 Obj = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def _since(request: web.Request) -> int | None:
@@ -66,6 +72,40 @@ def bookmark(res: Resource, rv: int, initial_end: bool) -> WatchEvent:
                                            "metadata": m})
 
 
+class _End:
+    pass
+
+
+END = _End()
+QUEUE_EVENTS = 1000  # events buffered for one client; beyond it the client is too slow
+
+
+def new_queue(limit: int = QUEUE_EVENTS) -> asyncio.Queue[WatchEvent | _End]:
+    # two slots more than ``limit``: room for a final ERROR and END whatever happens
+    return asyncio.Queue(limit + 2)
+
+
+async def _pump(source: AsyncIterator[WatchEvent], queue: asyncio.Queue[WatchEvent | _End],
+                log_name: str) -> None:
+    """Move events from storage into ``queue``; a full queue ends the watch (rule 7).
+
+    Nothing already queued is ever dropped: the client receives every event up to the
+    overflow and then the end of the stream, and re-watches from the last one it got.
+    """
+    limit = queue.maxsize - 2
+    try:
+        async for event in source:
+            if queue.qsize() >= limit:
+                log.warning("watch dropped: client too slow resource=%s buffered=%d",
+                            log_name, queue.qsize())
+                break
+            queue.put_nowait(event)
+    except errors.StatusError as err:
+        queue.put_nowait(WatchEvent(EventType.ERROR, err.to_status()))
+    finally:
+        queue.put_nowait(END)
+
+
 async def serve(request: web.Request, server: ApiServer, res: Resource, store: Store,
                 namespace: str | None) -> web.StreamResponse:
     rendering = choose(request.headers.get("Accept"), allow_table=True)
@@ -74,6 +114,7 @@ async def serve(request: web.Request, server: ApiServer, res: Resource, store: S
     flt = decode.list_filter(request)
     since = _since(request)
     initial = decode.query_bool(request, "sendInitialEvents")
+    bookmarks = decode.query_bool(request, "allowWatchBookmarks")
     include = request.query.get("includeObject", "Metadata")
     timeout = _timeout(request, server)
     content_type = TABLE_TYPE if rendering is Rendering.TABLE else "application/json"
@@ -85,18 +126,45 @@ async def serve(request: web.Request, server: ApiServer, res: Resource, store: S
     async def send(event: WatchEvent) -> None:
         await resp.write(encode_event(event, rendering, res, server, include))
 
+    queue = new_queue()
+    pump: asyncio.Task[None] | None = None
     with contextlib.suppress(TimeoutError, ConnectionResetError):
         async with asyncio.timeout(timeout):
             try:
-                if initial and since is None:
+                if since is None:
                     items, since = await store.list(namespace, flt)
                     for item in items:
                         await send(WatchEvent(EventType.ADDED, item))
-                    await send(bookmark(res, since, True))
-                async for event in store.watch(namespace, since, flt):
-                    await send(event)
+                    if initial:
+                        await send(bookmark(res, since, True))
             except errors.StatusError as err:
                 await send(WatchEvent(EventType.ERROR, err.to_status()))
+                since = None
+            if since is not None:
+                pump = asyncio.create_task(_pump(store.watch(namespace, since, flt), queue,
+                                                 res.plural))
+                await _relay(queue, send, res, since, bookmarks, server.bookmark_interval)
+    if pump is not None:
+        pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pump
     with contextlib.suppress(ConnectionResetError):
         await resp.write_eof()
     return resp
+
+
+async def _relay(queue: asyncio.Queue[WatchEvent | _End], send: Any, res: Resource,
+                 last_rv: int, bookmarks: bool, interval: float) -> None:
+    """Send queued events; with bookmarks, a BOOKMARK after ``interval`` of quiet."""
+    while True:
+        try:
+            item = await asyncio.wait_for(queue.get(), interval if bookmarks else None)
+        except TimeoutError:
+            await send(bookmark(res, last_rv, False))
+            continue
+        if isinstance(item, _End):
+            return
+        rv = (item.object.get("metadata") or {}).get("resourceVersion")
+        if item.type is not EventType.ERROR and rv:
+            last_rv = int(rv)
+        await send(item)

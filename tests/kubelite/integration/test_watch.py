@@ -109,3 +109,21 @@ async def test_too_old_resource_version_is_410_expired(api: Api,
     assert (status["kind"], status["code"], status["reason"]) == ("Status", 410, "Expired")
     assert status["message"].startswith(f"too old resource version: {old_rv}")
     assert await stream.ended()
+
+
+async def test_bookmarks_after_quiet_periods(api: Api, apiserver: RunningApiServer) -> None:
+    apiserver.server.bookmark_interval = 0.2
+    _, created, _ = await api.post(PODS, pod("b"))
+    rv = created["metadata"]["resourceVersion"]
+    stream = await open_watch(api, f"resourceVersion={rv}&allowWatchBookmarks=true")
+    mark = await stream.next()
+    assert mark["type"] == "BOOKMARK"
+    assert mark["object"] == {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": rv}}
+    await api.delete(PODS + "/b")
+    while (event := await stream.next())["type"] == "BOOKMARK":
+        pass
+    assert event["type"] == "DELETED"
+    while (event := await stream.next())["type"] != "BOOKMARK":
+        pass
+    assert int(event["object"]["metadata"]["resourceVersion"]) > int(rv)
+    stream.resp.close()
