@@ -80,7 +80,9 @@ RESOURCES: tuple[Resource, ...] = (
              schema_root="v1/Namespace"),
     Resource("pods", "pod", "Pod", "", "v1", True, ("po",), ("all",),
              subresources=(
+                 Subresource("attach", ("create", "get"), "", "v1", "PodAttachOptions"),
                  Subresource("binding", ("create",), "", "v1", "Binding"),
+                 Subresource("exec", ("create", "get"), "", "v1", "PodExecOptions"),
                  Subresource("log", ("get",)),
                  STATUS,
              ), schema_root="v1/Pod"),

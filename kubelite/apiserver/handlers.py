@@ -223,6 +223,10 @@ VERBS: dict[tuple[str, bool, str], Handler] = {
     ("PATCH", True, "scale"): subresources.patch_scale,
     ("POST", True, "binding"): subresources.post_binding,
     ("GET", True, "log"): subresources.get_log,
+    ("GET", True, "exec"): subresources.exec_or_attach,
+    ("POST", True, "exec"): subresources.exec_or_attach,
+    ("GET", True, "attach"): subresources.exec_or_attach,
+    ("POST", True, "attach"): subresources.exec_or_attach,
     ("PUT", True, "finalize"): subresources.put_finalize,
 }
 

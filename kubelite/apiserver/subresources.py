@@ -138,6 +138,13 @@ async def bind(call: Call, binding: Obj, ctx: Context, name: str = "") -> web.St
     return respond.raw(respond.dumps(body), 201)
 
 
+async def exec_or_attach(call: Call) -> web.StreamResponse:
+    from kubelite.apiserver import exec as exec_mod
+
+    pod = await call.server.catalog.pods.get(call.namespace, call.info.name)
+    return await exec_mod.serve(call.request, call.server, pod, call.info.subresource)
+
+
 async def get_log(call: Call) -> web.StreamResponse:
     pod = await call.server.catalog.pods.get(call.namespace, call.info.name)
     return await logs.serve(call.request, call.server, pod)

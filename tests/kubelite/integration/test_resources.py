@@ -233,7 +233,8 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     status, core, _ = await api.get("/api", headers={"Accept": accept})
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
-    assert {s["subresource"] for s in pods["subresources"]} == {"binding", "log", "status"}
+    assert {s["subresource"] for s in pods["subresources"]} == {"attach", "binding", "exec",
+                                                                "log", "status"}
     status, legacy, _ = await api.get("/api")
     assert legacy["kind"] == "APIVersions" and legacy["versions"] == ["v1"]
     status, groups, _ = await api.get("/apis")

@@ -7,7 +7,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from tests.kubelite.conftest import Api, Kubectl
 from tests.support.procs import free_port
@@ -28,8 +28,33 @@ async def fake_kubelet() -> AsyncIterator[int]:
         await resp.write_eof()
         return resp
 
+    async def exec_(request: web.Request) -> web.StreamResponse:
+        """``echo`` prints its arguments; ``cat`` echoes stdin until the client's close."""
+        ws = web.WebSocketResponse(protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"))
+        await ws.prepare(request)
+        command = request.query.getall("command")
+        if command[0] == "echo":
+            await ws.send_bytes(b"\x01" + " ".join(command[1:]).encode() + b"\n")
+            status = {"metadata": {}, "status": "Success"}
+        elif command[0] == "cat":
+            async for msg in ws:
+                if msg.type is not WSMsgType.BINARY or msg.data[:1] == b"\xff":
+                    break
+                if msg.data[:1] == b"\x00":
+                    await ws.send_bytes(b"\x01" + msg.data[1:])
+            status = {"metadata": {}, "status": "Success"}
+        else:
+            await ws.send_bytes(b"\x02" + f"{command[0]}: not found\n".encode())
+            status = {"metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+                      "message": "command terminated with non-zero exit code: exit status 127",
+                      "details": {"causes": [{"reason": "ExitCode", "message": "127"}]}}
+        await ws.send_bytes(b"\x03" + json.dumps(status).encode())
+        await ws.close()
+        return ws
+
     app = web.Application()
     app.router.add_get("/containerLogs/{ns}/{pod}/{ctr}", logs)
+    app.router.add_get("/exec/{ns}/{pod}/{ctr}", exec_)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -91,6 +116,10 @@ async def test_nodes_describe_lease_events_and_logs(kubectl: Kubectl, api: Api,
                             "-o", "name") == "pod/web\n"
     assert await kubectl.ok("logs", "web") == "hello from default/web/app\nsecond line\n"
     assert await kubectl.ok("logs", "web", "--tail=1") == "second line\n"
+    assert await kubectl.ok("exec", "web", "--", "echo", "hi", "there") == "hi there\n"
+    assert await kubectl.ok("exec", "-i", "web", "--", "cat", stdin="data\n") == "data\n"
+    res = await kubectl("exec", "web", "--", "nosuch")
+    assert res.rc == 127 and "nosuch: not found" in res.err
     # a container that is still waiting is a 400, as the real apiserver says it
     status, _, _ = await api.patch("/api/v1/namespaces/default/pods/web/status", {"status": {
         "containerStatuses": [{"name": "app", "image": "i:1", "imageID": "", "ready": False,
@@ -134,3 +163,5 @@ async def test_unbound_pod_has_empty_logs(kubectl: Kubectl) -> None:
            "spec": {"containers": [{"name": "app", "image": "i:1"}]}}
     await kubectl.ok("apply", "-f", "-", stdin=json.dumps(pod))
     assert await kubectl.ok("logs", "idle") == ""
+    res = await kubectl("exec", "idle", "--", "ls")
+    assert res.rc == 1 and "pod idle does not have a host assigned" in res.err
