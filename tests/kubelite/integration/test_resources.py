@@ -4,6 +4,7 @@ nodes, leases, events, discovery and OpenAPI."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from kubelite.apiserver.server import RunningApiServer
@@ -69,20 +70,28 @@ async def test_namespace_lifecycle(api: Api) -> None:
     await api.post("/api/v1/namespaces/team-a/pods", pod("p"))
     await api.post("/api/v1/namespaces/team-a/configmaps",
                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    resp = await api.session.get(api.base + "/api/v1/namespaces?watch=1&fieldSelector="
+                                 "metadata.name%3Dteam-a&resourceVersion=" +
+                                 body["metadata"]["resourceVersion"])
     status, body, _ = await api.delete("/api/v1/namespaces/team-a")
     assert status == 202 and body["status"]["phase"] == "Terminating"
-    for _ in range(200):  # the finalizer loop empties and removes it
-        status, body, _ = await api.get("/api/v1/namespaces/team-a")
-        if status == 404:
-            break
-        status, created, _ = await api.post("/api/v1/namespaces/team-a/configmaps",
-                                            {"apiVersion": "v1", "kind": "ConfigMap",
-                                             "metadata": {"name": "late"}})
-        if status != 404:
-            assert status == 403 and "being terminated" in created["message"]
-        await asyncio.sleep(0.05)
-    assert status == 404
+    status, created, _ = await api.post("/api/v1/namespaces/team-a/configmaps",
+                                        {"apiVersion": "v1", "kind": "ConfigMap",
+                                         "metadata": {"name": "late"}})
+    assert status in (403, 404)  # 404 once the finalizer has already finished
+    if status == 403:
+        assert "because it is being terminated" in created["message"]
+    # the finalizer loop empties the namespace and removes it: wait for its DELETED event
+    types = []
+    while not types or types[-1] != "DELETED":
+        line = await asyncio.wait_for(resp.content.readline(), 10)
+        assert line, "watch ended before the namespace was deleted"
+        types.append(json.loads(line)["type"])
+    resp.close()
+    assert types[0] == "MODIFIED"
     status, body, _ = await api.get("/api/v1/namespaces/team-a/pods")
+    assert body["items"] == []
+    status, body, _ = await api.get("/api/v1/namespaces/team-a/configmaps")
     assert body["items"] == []
 
 
