@@ -240,6 +240,13 @@ async def handle(request: web.Request) -> web.StreamResponse:
             raise errors.page_not_found()
         if info.subresource and res.subresource(info.subresource) is None:
             raise errors.page_not_found()
+        if (info.name and res.namespaced and not info.namespace) or (
+                info.namespace and not res.namespaced):
+            raise errors.page_not_found()
+        for part in (info.name, info.namespace):
+            if part in (".", "..") or any(c in part for c in "/%"):
+                raise errors.bad_request(f'invalid name "{part}": may not be "." or ".." and '
+                                         'may not contain "/" or "%"')
         verb = VERBS.get((request.method, bool(info.name), info.subresource))
         if verb is None:
             raise errors.method_not_allowed()

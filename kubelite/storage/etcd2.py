@@ -133,10 +133,15 @@ class EtcdStorage:
             )
         return data
 
-    async def get(self, key: str) -> Obj:
+    async def _read(self, key: str) -> tuple[str, int]:
+        """The stored text and ``modifiedIndex`` of ``key``; a directory is not an object."""
         resp = await self._call(key, self.client.get(key))
-        assert resp.node is not None and resp.node.value is not None
-        return decode(resp.node.value, resp.node.modified_index)
+        if resp.node is None or resp.node.dir or resp.node.value is None:
+            raise StorageError(StorageErrorCode.KEY_NOT_FOUND, key, index=resp.etcd_index)
+        return resp.node.value, resp.node.modified_index
+
+    async def get(self, key: str) -> Obj:
+        return decode(*await self._read(key))
 
     async def list(self, dir_key: str) -> tuple[list[Obj], int]:
         """Every object below ``dir_key`` in key order and the etcd index of the read."""
@@ -186,10 +191,8 @@ class EtcdStorage:
             raw: str | None = None
             index = 0
             try:
-                resp = await self._call(key, self.client.get(key))
-                assert resp.node is not None
-                raw, index = resp.node.value, resp.node.modified_index
-                current = decode(raw or "{}", index)
+                raw, index = await self._read(key)
+                current = decode(raw, index)
             except StorageError as err:
                 if err.code is not StorageErrorCode.KEY_NOT_FOUND or not ignore_not_found:
                     raise
@@ -222,14 +225,12 @@ class EtcdStorage:
         ``precondition(current)`` raises to refuse (uid or resourceVersion mismatch).
         """
         for _ in range(MAX_UPDATE_ATTEMPTS):
-            resp = await self._call(key, self.client.get(key))
-            assert resp.node is not None and resp.node.value is not None
-            current = decode(resp.node.value, resp.node.modified_index)
+            raw, index = await self._read(key)
+            current = decode(raw, index)
             if precondition is not None:
                 precondition(current)
             try:
-                deleted = await self._call(
-                    key, self.client.delete(key, prev_index=resp.node.modified_index))
+                deleted = await self._call(key, self.client.delete(key, prev_index=index))
             except StorageError as err:
                 if err.code is StorageErrorCode.CONFLICT:
                     continue

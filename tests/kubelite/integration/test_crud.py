@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -204,3 +205,19 @@ async def test_table_and_partial_metadata(api: Api) -> None:
     assert partial["kind"] == "PartialObjectMetadataList"
     status, body, _ = await api.get(PODS, headers={"Accept": "application/vnd.kubernetes.protobuf"})
     assert (status, body["reason"]) == (406, "NotAcceptable")
+
+
+async def test_urls_that_are_not_objects(api: Api) -> None:
+    await api.post(PODS, pod())
+    status, body, _ = await api.get("/api/v1/pods/default")  # a namespace directory in etcd
+    assert status == 404
+    status, body, _ = await api.get("/api/v1/namespaces/default/nodes")
+    assert status == 404
+    # "/.." is normalised away by the client; a raw request reaches the server as such
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(api.base.rsplit(":", 1)[1]))
+    writer.write(f"GET {PODS}/%2E%2E HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    status_line = (await reader.readline()).decode()
+    writer.close()
+    assert status_line.split()[1] in ("400", "404")
+    status, body, _ = await api.get("/api/v1/namespaces/default/pods/nginx/nosuchsub")
+    assert status == 404
