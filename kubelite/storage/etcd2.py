@@ -19,10 +19,10 @@ import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kubelite.storage.errors import StorageError, StorageErrorCode
+from kubelite.storage.watch import RawEvent
 from pyetcd import errors as etcd_errors
 from pyetcd.client import ClusterUnavailable, EtcdClient
 from pyetcd.errors import EtcdError
@@ -45,18 +45,6 @@ class _NoChange:
 
 NO_CHANGE = _NoChange()
 TryUpdate = Callable[[Obj | None], Obj | _NoChange]
-
-
-@dataclass(frozen=True, slots=True)
-class RawEvent:
-    """One etcd v2 watch event on a leaf key (values are the stored JSON text)."""
-
-    action: str
-    key: str
-    index: int
-    value: str | None
-    prev_value: str | None
-    prev_index: int
 
 
 def translate_etcd_error(err: BaseException, key: str) -> StorageError:

@@ -29,10 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubelite.storage.etcd2 import RawEvent
-
 Obj = dict[str, Any]
 Filter = Callable[[Obj], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One etcd v2 watch event on a leaf key (values are the stored JSON text)."""
+
+    action: str
+    key: str
+    index: int
+    value: str | None
+    prev_value: str | None
+    prev_index: int
 
 
 class EventType(enum.Enum):

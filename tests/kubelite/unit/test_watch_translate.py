@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from kubelite.storage.etcd2 import RawEvent
-from kubelite.storage.watch import EventType, translate
+from kubelite.storage.watch import EventType, RawEvent, translate
 
 
 def _v(app: str) -> str:
