@@ -350,6 +350,12 @@ def serviceaccount_row(obj: Obj, now: dt.datetime) -> list[Any]:
     return [obj["metadata"]["name"], len(obj.get("secrets") or []), _age(obj, now)]
 
 
+def componentstatus_row(obj: Obj, now: dt.datetime) -> list[Any]:
+    cond: Obj = next(iter(obj.get("conditions") or []), {})
+    return [obj["metadata"]["name"], "Healthy" if cond.get("status") == "True" else "Unhealthy",
+            cond.get("message", ""), cond.get("error", "")]
+
+
 def default_row(obj: Obj, now: dt.datetime) -> list[Any]:
     m = obj.get("metadata") or {}
     return [m.get("name", ""), m.get("creationTimestamp")]
@@ -375,6 +381,8 @@ PRINTERS: dict[str, tuple[list[Column], Row]] = {
                 secret_row),
     "leases": ([NAME, col("Holder", description="The holder of the lease."), AGE], lease_row),
     "serviceaccounts": ([NAME, col("Secrets"), AGE], serviceaccount_row),
+    "componentstatuses": ([NAME, col("Status"), col("Message"), col("Error")],
+                          componentstatus_row),
 }
 DEFAULT_PRINTER: tuple[list[Column], Row] = (
     [NAME, col("Created At", "date", description="The creation time.")], default_row)

@@ -103,6 +103,8 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("configmaps", "configmap", "ConfigMap", "", "v1", True, ("cm",),
              schema_root="v1/ConfigMap"),
     Resource("secrets", "secret", "Secret", "", "v1", True, schema_root="v1/Secret"),
+    Resource("componentstatuses", "componentstatus", "ComponentStatus", "", "v1", False,
+             ("cs",), verbs=("get", "list")),
     Resource("serviceaccounts", "serviceaccount", "ServiceAccount", "", "v1", True, ("sa",),
              schema_root="v1/ServiceAccount"),
     Resource("deployments", "deployment", "Deployment", "apps", "v1", True, ("deploy",),

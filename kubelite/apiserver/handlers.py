@@ -17,7 +17,7 @@ from kubelite.api import errors
 from kubelite.api.errors import success_status
 from kubelite.api.patch import PatchError, jsonpatch, mergepatch, strategic
 from kubelite.api.resources import Resource, lookup
-from kubelite.apiserver import decode, respond, subresources, watch
+from kubelite.apiserver import componentstatus, decode, respond, subresources, watch
 from kubelite.apiserver.negotiation import BodyType, Rendering, body_type, choose
 from kubelite.apiserver.requestinfo import RequestInfo, parse
 from kubelite.apiserver.state import STATE, ApiServer
@@ -85,6 +85,19 @@ class Call:
 
 
 # -- collection verbs ---------------------------------------------------------------------
+
+async def component_statuses(call: Call) -> web.StreamResponse:
+    rendering = call.rendering()
+    warnings = [componentstatus.DEPRECATION]
+    if call.info.name:
+        obj = await componentstatus.status(call.server.etcd_servers, call.info.name)
+        return respond.render_object(obj, rendering, call.res, call.server.clock(),
+                                     warnings=warnings)
+    items = await componentstatus.statuses(call.server.etcd_servers)
+    resp = respond.render_list(items, 0, rendering, call.res, call.server.clock())
+    resp.headers.extend(respond.warning_headers(warnings))
+    return resp
+
 
 async def list_or_watch(call: Call) -> web.StreamResponse:
     if decode.query_bool(call.request, "watch") or call.info.legacy_watch:
@@ -248,6 +261,9 @@ async def handle(request: web.Request) -> web.StreamResponse:
                 raise errors.bad_request(f'invalid name "{part}": may not be "." or ".." and '
                                          'may not contain "/" or "%"')
         verb = VERBS.get((request.method, bool(info.name), info.subresource))
+        if res.plural == "componentstatuses":
+            verb = component_statuses if request.method == "GET" and not info.subresource \
+                else None
         if verb is None:
             raise errors.method_not_allowed()
         store = (server.catalog.stores.get((res.group, res.plural))

@@ -78,6 +78,7 @@ async def start(config: Config, rng: random.Random | None = None) -> RunningApiS
     index, docs = openapi.build_all()
     server = ApiServer(catalog=catalog, rng=rng or random.Random(), openapi_index=index,
                        openapi_docs=docs, kubelet_scheme="https" if config.kubelet_https else "http",
+                       etcd_servers=config.etcd_servers,
                        min_request_timeout=int(config.min_request_timeout))
     app = make_app(server)
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)

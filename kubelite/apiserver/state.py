@@ -27,6 +27,7 @@ class ApiServer:
     openapi_index: dict[str, Any] = field(default_factory=dict)
     openapi_docs: dict[str, bytes] = field(default_factory=dict)
     kubelet_scheme: str = "http"
+    etcd_servers: tuple[str, ...] = ()
     min_request_timeout: int = 1800  # seconds; watches last between this and twice this
     bookmark_interval: float = 60.0  # seconds of quiet before a watch BOOKMARK
 

@@ -165,3 +165,12 @@ async def test_unbound_pod_has_empty_logs(kubectl: Kubectl) -> None:
     assert await kubectl.ok("logs", "idle") == ""
     res = await kubectl("exec", "idle", "--", "ls")
     assert res.rc == 1 and "pod idle does not have a host assigned" in res.err
+
+
+async def test_component_statuses(kubectl: Kubectl) -> None:
+    res = await kubectl("get", "componentstatuses")
+    assert res.rc == 0, res.err
+    assert "Warning: v1 ComponentStatus is deprecated in v1.19+" in res.err
+    rows = {line.split()[0]: line.split()[1] for line in res.out.splitlines()[1:]}
+    assert rows["etcd-0"] == "Healthy"
+    assert {"scheduler", "controller-manager"} <= set(rows)
