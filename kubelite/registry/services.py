@@ -62,8 +62,15 @@ class ServiceStrategy(Strategy):
 
 
 def keep_allocated(new: Obj, old: Obj) -> None:
-    """An update that omits allocated values keeps them (kube's PatchAllocatedValues)."""
+    """An update that omits allocated values keeps them (kube's PatchAllocatedValues); one
+    that leaves NodePort/LoadBalancer drops the node ports it still carries from before
+    (kube's dropTypeDependentFields), so they are released."""
     ns, os_ = new.setdefault("spec", {}), old.get("spec") or {}
+    if os_.get("type") in NODE_PORT_TYPES and ns.get("type") not in NODE_PORT_TYPES:
+        old_ports = {p.get("nodePort") for p in os_.get("ports") or []}
+        for p in ns.get("ports") or []:
+            if p.get("nodePort") in old_ports:
+                del p["nodePort"]
     if ns.get("type") != "ExternalName" and not ns.get("clusterIP") and os_.get("clusterIP"):
         ns["clusterIP"] = os_["clusterIP"]
         ns["clusterIPs"] = list(os_.get("clusterIPs") or [os_["clusterIP"]])

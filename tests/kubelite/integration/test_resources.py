@@ -60,6 +60,14 @@ async def test_node_ports_and_updates_keep_allocations(api: Api) -> None:
     status, body, _ = await api.patch(SVCS + "/np", {"spec": {"clusterIP": "10.0.0.200"}},
                                       "application/merge-patch+json")
     assert status == 422
+    # back to ClusterIP: the node port goes away and is free again
+    status, body, _ = await api.patch(SVCS + "/np", {"spec": {"type": "ClusterIP"}},
+                                      "application/strategic-merge-patch+json")
+    assert status == 200, body
+    assert "nodePort" not in body["spec"]["ports"][0]
+    status, body, _ = await api.post(SVCS, service("np3", type="NodePort",
+                                                   ports=[{"port": 80, "nodePort": port}]))
+    assert status == 201, body
 
 
 async def test_namespace_lifecycle(api: Api) -> None:
