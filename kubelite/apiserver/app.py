@@ -10,6 +10,7 @@ from kubelite.apiserver import discovery, handlers, respond
 from kubelite.apiserver.negotiation import DISCOVERY_V2, DISCOVERY_V2BETA1, Rendering, choose
 from kubelite.apiserver.state import STATE, ApiServer
 from kubelite.apiserver.version import version_info
+from kubelite.storage.errors import StorageError
 
 
 async def version(request: web.Request) -> web.Response:
@@ -17,6 +18,16 @@ async def version(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    return web.Response(text="ok", content_type="text/plain")
+
+
+async def ready(request: web.Request) -> web.Response:
+    """``/readyz`` and ``/healthz``: ok only while etcd answers (kube's etcd check)."""
+    try:
+        await request.app[STATE].catalog.namespaces.storage.current_index()
+    except StorageError as err:
+        return web.Response(status=500, text=f"[-]etcd failed: {err.message}\nreadyz check failed",
+                            content_type="text/plain")
     return web.Response(text="ok", content_type="text/plain")
 
 
@@ -93,8 +104,10 @@ def make_app(server: ApiServer) -> web.Application:
     app[STATE] = server
     r = app.router
     r.add_get("/version", version)
-    for path in ("/healthz", "/livez", "/readyz", "/healthz/ping"):
+    for path in ("/livez", "/healthz/ping", "/livez/ping"):
         r.add_get(path, health)
+    for path in ("/healthz", "/readyz", "/healthz/etcd", "/readyz/etcd"):
+        r.add_get(path, ready)
     r.add_get("/api", api_root)
     r.add_get("/api/", api_root)
     r.add_get("/api/{version}", api_version_resources)

@@ -81,7 +81,8 @@ async def start(config: Config, rng: random.Random | None = None) -> RunningApiS
                        etcd_servers=config.etcd_servers,
                        min_request_timeout=int(config.min_request_timeout))
     app = make_app(server)
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    access_log = logging.getLogger("kubelite.apiserver.access") if config.verbosity >= 2 else None
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=access_log)
     await runner.setup()
     site = web.TCPSite(runner, config.insecure_bind_address, config.insecure_port,
                        reuse_address=True)

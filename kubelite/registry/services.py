@@ -67,9 +67,9 @@ def keep_allocated(new: Obj, old: Obj) -> None:
     (kube's dropTypeDependentFields), so they are released."""
     ns, os_ = new.setdefault("spec", {}), old.get("spec") or {}
     if os_.get("type") in NODE_PORT_TYPES and ns.get("type") not in NODE_PORT_TYPES:
-        old_ports = {p.get("nodePort") for p in os_.get("ports") or []}
+        old_node_ports = {p.get("nodePort") for p in os_.get("ports") or []}
         for p in ns.get("ports") or []:
-            if p.get("nodePort") in old_ports:
+            if p.get("nodePort") in old_node_ports:
                 del p["nodePort"]
     if ns.get("type") != "ExternalName" and not ns.get("clusterIP") and os_.get("clusterIP"):
         ns["clusterIP"] = os_["clusterIP"]

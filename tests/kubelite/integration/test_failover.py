@@ -48,8 +48,13 @@ async def test_unreachable_etcd_is_a_500_status() -> None:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/api/v1/namespaces/default/pods") as resp:
                 body = await resp.json()
+            async with session.get(f"http://127.0.0.1:{port}/readyz") as ready:
+                text = await ready.text()
+            async with session.get(f"http://127.0.0.1:{port}/livez") as live:
+                assert live.status == 200
         assert resp.status == 500 and body["kind"] == "Status"
         assert "etcd cluster is unavailable" in body["message"]
+        assert ready.status == 500 and "etcd failed" in text
     finally:
         await runner.cleanup()
         await client.close()
