@@ -24,10 +24,10 @@ class Preparation:
     resource: Resource
 
     def _typed(self, obj: Obj) -> Obj:
-        obj["apiVersion"] = self.resource.api_version
-        obj["kind"] = self.resource.kind
-        # kind and apiVersion first, as kube serialises them
-        return {"apiVersion": obj.pop("apiVersion"), "kind": obj.pop("kind"), **obj}
+        """A shallow copy with this kind's ``apiVersion`` and ``kind`` first (as kube
+        serialises them); ``obj`` itself is left alone."""
+        rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        return {"apiVersion": self.resource.api_version, "kind": self.resource.kind, **rest}
 
     def _invalid(self, obj: Obj, errs: list[FieldError]) -> errors.StatusError:
         name = (obj.get("metadata") or {}).get("name", "")
