@@ -128,26 +128,29 @@ async def serve(request: web.Request, server: ApiServer, res: Resource, store: S
 
     queue = new_queue()
     pump: asyncio.Task[None] | None = None
-    with contextlib.suppress(TimeoutError, ConnectionResetError):
-        async with asyncio.timeout(timeout):
-            try:
-                if since is None:
-                    items, since = await store.list(namespace, flt)
-                    for item in items:
-                        await send(WatchEvent(EventType.ADDED, item))
-                    if initial:
-                        await send(bookmark(res, since, True))
-            except errors.StatusError as err:
-                await send(WatchEvent(EventType.ERROR, err.to_status()))
-                since = None
-            if since is not None:
-                pump = asyncio.create_task(_pump(store.watch(namespace, since, flt), queue,
-                                                 res.plural))
-                await _relay(queue, send, res, since, bookmarks, server.bookmark_interval)
-    if pump is not None:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+    try:
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            async with asyncio.timeout(timeout):
+                try:
+                    if since is None:
+                        items, since = await store.list(namespace, flt)
+                        for item in items:
+                            await send(WatchEvent(EventType.ADDED, item))
+                        if initial:
+                            await send(bookmark(res, since, True))
+                except errors.StatusError as err:
+                    await send(WatchEvent(EventType.ERROR, err.to_status()))
+                    since = None
+                if since is not None:
+                    pump = asyncio.create_task(_pump(store.watch(namespace, since, flt), queue,
+                                                     res.plural))
+                    await _relay(queue, send, res, since, bookmarks, server.bookmark_interval)
+    finally:
+        # also when the client went away and this handler is being cancelled
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
     with contextlib.suppress(ConnectionResetError):
         await resp.write_eof()
     return resp

@@ -127,3 +127,26 @@ async def test_bookmarks_after_quiet_periods(api: Api, apiserver: RunningApiServ
         pass
     assert int(event["object"]["metadata"]["resourceVersion"]) > int(rv)
     stream.resp.close()
+
+
+def pump_tasks() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks()
+            if getattr(t.get_coro(), "__name__", "") == "_pump" and not t.done()]
+
+
+async def test_client_disconnect_ends_the_server_side_watch(api: Api) -> None:
+    before = len(pump_tasks())
+    _, listed, _ = await api.get(PODS)
+    stream = await open_watch(api, "resourceVersion=" + listed["metadata"]["resourceVersion"])
+    await api.post(PODS, pod("d"))
+    while (await stream.next())["object"]["metadata"].get("name") != "d":
+        pass
+    assert len(pump_tasks()) == before + 1
+    stream.resp.close()
+    # the server notices the closed connection and cancels the handler and its etcd watch;
+    # there is no event to await for that from outside, so poll (bounded)
+    for _ in range(100):
+        if len(pump_tasks()) == before:
+            break
+        await asyncio.sleep(0.05)
+    assert len(pump_tasks()) == before
