@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from kubelite.api import quantity
+
 SCALARS = {"string", "integer", "boolean", "number", "time", "quantity", "any"}
 
 
@@ -113,7 +115,7 @@ def _type_ok(expected: str, value: Any) -> bool:
     if expected in ("string", "time"):
         return isinstance(value, str)
     if expected == "quantity":
-        return isinstance(value, str | int | float) and not isinstance(value, bool)
+        return quantity.valid(value)
     if expected == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
     if expected == "number":
@@ -164,6 +166,9 @@ def check_fields(obj: Any, type_expr: str) -> FieldReport:
 
 def _walk(value: Any, expected: str, path: str, report: FieldReport) -> None:
     if value is None:
+        return
+    if expected == "quantity" and not _type_ok(expected, value):
+        report.type_errors.append(quantity.INVALID)
         return
     if not _type_ok(expected, value):
         where = path or "<root>"

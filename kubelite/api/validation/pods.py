@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelite.api import quantity
 from kubelite.api.validation.fields import FieldError, Path
 from kubelite.api.validation.names import (
     check,
@@ -66,6 +67,38 @@ def _env(env: Any, path: Path) -> list[FieldError]:
     return errs
 
 
+STANDARD_RESOURCES = {"cpu", "memory", "ephemeral-storage", "storage"}
+
+
+def _resources(res: Any, path: Path) -> list[FieldError]:
+    """Requests and limits: known or qualified names, non-negative, request <= limit."""
+    if not isinstance(res, dict):
+        return []
+    errs: list[FieldError] = []
+    values: dict[str, dict[str, Any]] = {}
+    for kind in ("limits", "requests"):
+        for name, raw in (res.get(kind) or {}).items():
+            p = path.child(kind).key(name)
+            if name not in STANDARD_RESOURCES and not name.startswith("hugepages-") \
+                    and "/" not in name:
+                errs.append(p.invalid(name, "must be a standard resource type or fully "
+                                            "qualified"))
+                continue
+            try:
+                value = quantity.parse(raw)
+            except ValueError:
+                continue  # reported as a decode error (400) before validation
+            if value < 0:
+                errs.append(p.invalid(str(raw), "must be greater than or equal to 0"))
+            values.setdefault(kind, {})[name] = (value, raw)
+    for name, (request, raw) in values.get("requests", {}).items():
+        limit = values.get("limits", {}).get(name)
+        if limit is not None and request > limit[0]:
+            errs.append(path.child("requests").key(name).invalid(
+                str(raw), f"must be less than or equal to {name} limit of {limit[1]}"))
+    return errs
+
+
 def _container(c: dict[str, Any], path: Path, volumes: set[str], port_names: set[str],
                need_image: bool = True) -> list[FieldError]:
     errs: list[FieldError] = []
@@ -87,6 +120,7 @@ def _container(c: dict[str, Any], path: Path, volumes: set[str], port_names: set
         errs.append(path.child("terminationMessagePolicy").not_supported(
             tmp, TERMINATION_MESSAGE_POLICIES))
     errs += _ports(c.get("ports"), path.child("ports"), port_names)
+    errs += _resources(c.get("resources"), path.child("resources"))
     errs += _env(c.get("env"), path.child("env"))
     for i, mount in enumerate(c.get("volumeMounts") or []):
         p = path.child("volumeMounts").index(i)

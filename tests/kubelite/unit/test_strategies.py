@@ -147,3 +147,12 @@ def test_namespace_strategy() -> None:
     assert ns["status"] == {"phase": "Active"}
     assert ns["metadata"]["labels"] == {"kubernetes.io/metadata.name": "team-a"}
     assert "namespace" not in ns["metadata"]
+
+
+def test_malformed_quantity_is_a_decode_error() -> None:
+    body = {**POD, "spec": {"containers": [{"name": "c", "image": "i",
+                                            "resources": {"limits": {"cpu": "lots"}}}]}}
+    with pytest.raises(errors.StatusError) as exc:
+        store("", "pods").prepare_create(body, ctx())
+    assert exc.value.code == 400 and "quantities must match the regular expression" in \
+        exc.value.message

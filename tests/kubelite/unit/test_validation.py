@@ -118,3 +118,29 @@ def test_deployment_selector_must_match_template() -> None:
 ])
 def test_name_rules(fn: Any, value: str, ok: bool) -> None:
     assert (fn(value) == []) is ok
+
+
+@pytest.mark.parametrize("text,value", [
+    ("500m", "0.5"), ("1", "1"), ("1Gi", str(2**30)), ("2k", "2000"), ("1e3", "1000"),
+    ("0.5", "0.5"), ("100Mi", str(100 * 2**20)), (2, "2"),
+])
+def test_quantity_parse(text: Any, value: str) -> None:
+    from decimal import Decimal
+
+    from kubelite.api import quantity
+
+    assert quantity.parse(text) == Decimal(value)
+
+
+def test_quantity_errors() -> None:
+    from kubelite.api import quantity
+
+    for bad in ("abc", "1Xi", "", "1.2.3.", True):
+        assert not quantity.valid(bad)
+    pod = _pod()
+    pod["spec"]["containers"][0]["resources"] = {"limits": {"cpu": "1"},
+                                                 "requests": {"cpu": "2", "bogus": "1"}}
+    errs = {e.field: e.message for e in kinds.pod(pod)}
+    assert errs["spec.containers[0].resources.requests[cpu]"] == \
+        'Invalid value: "2": must be less than or equal to cpu limit of 1'
+    assert "spec.containers[0].resources.requests[bogus]" in errs
