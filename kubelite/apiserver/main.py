@@ -15,17 +15,27 @@ log = logging.getLogger("kubelite.apiserver")
 
 
 async def _serve(cfg: config_mod.Config) -> int:
+    """Serve until a signal, or until a background loop fails (then exit 1 so the
+    supervisor restarts us rather than running half a server)."""
     running = await server.start(cfg)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait(), name="signal")
+    rc = 0
     try:
-        await stop.wait()
+        done, _ = await asyncio.wait({stopper, *running.tasks},
+                                     return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {stopper}:
+            log.error("background loop ended name=%s error=%r", task.get_name(),
+                      task.exception() if not task.cancelled() else "cancelled")
+            rc = 1
     finally:
         log.info("shutting down")
+        stopper.cancel()
         await running.stop()
-    return 0
+    return rc
 
 
 def run(coro: Any) -> int:
