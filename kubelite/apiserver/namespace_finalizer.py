@@ -88,5 +88,7 @@ class NamespaceFinalizer:
                 if err.code == 404:
                     return
                 log.warning("namespace cleanup failed name=%s reason=%s", name, err.message)
+            except Exception:  # noqa: BLE001 - one namespace's failure must not stop retries
+                log.exception("namespace cleanup failed name=%s", name)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF)
