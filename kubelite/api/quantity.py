@@ -52,3 +52,14 @@ def valid(value: object) -> bool:
     except (ValueError, TypeError):
         return False
     return True
+
+
+def canonical_number(value: int | float) -> str:
+    """How kube prints a quantity given as a JSON number: ``1`` -> "1", ``0.5`` -> "500m"."""
+    d = Decimal(str(value))
+    if d == d.to_integral_value():
+        return str(int(d))
+    milli = d * 1000
+    if milli == milli.to_integral_value():
+        return f"{int(milli)}m"
+    return format(d.normalize(), "f")

@@ -227,3 +227,30 @@ def prune(obj: Any, type_expr: str) -> None:
 
 def expected_scalar(type_expr: str) -> bool:
     return type_expr in SCALARS
+
+
+def normalize_quantities(obj: Any, type_expr: str) -> None:
+    """Quantities given as JSON numbers become strings, in place (clients type them as
+    strings: the Python client rejects a number where a Quantity belongs)."""
+    if type_expr == "quantity" or not isinstance(obj, dict | list):
+        return
+    inner = element_type(type_expr)
+    if inner is not None:
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for key, item in list(items):
+            if inner == "quantity" and isinstance(item, int | float) and not isinstance(item, bool):
+                obj[key] = quantity.canonical_number(item)  # type: ignore[index]
+            else:
+                normalize_quantities(item, inner)
+        return
+    if not isinstance(obj, dict):
+        return
+    fields = types().get(type_expr, {})
+    for key, item in list(obj.items()):
+        expr = fields.get(key)
+        if expr is None:
+            continue
+        if expr == "quantity" and isinstance(item, int | float) and not isinstance(item, bool):
+            obj[key] = quantity.canonical_number(item)
+        else:
+            normalize_quantities(item, expr)

@@ -50,9 +50,11 @@ class Preparation:
         ctx.warnings.extend(texts)
 
     def prune(self, obj: Obj) -> None:
-        """Drop unknown fields (after ``check_fields`` accepted them), as kube's decoder."""
+        """Drop unknown fields (after ``check_fields`` accepted them), as kube's decoder,
+        and write numeric quantities as strings, as kube's encoder."""
         if self.strategy.type_name is not None:
             schema.prune(obj, self.strategy.type_name)
+            schema.normalize_quantities(obj, self.strategy.type_name)
 
     def _record(self, new: Obj, old: Obj | None, ctx: Context, subresource: str = "") -> None:
         managedfields.record_update(new, old, ctx.manager, self.resource.api_version,

@@ -156,3 +156,10 @@ def test_malformed_quantity_is_a_decode_error() -> None:
         store("", "pods").prepare_create(body, ctx())
     assert exc.value.code == 400 and "quantities must match the regular expression" in \
         exc.value.message
+
+
+def test_numeric_quantities_are_stored_as_strings() -> None:
+    body = {**POD, "spec": {"containers": [{"name": "c", "image": "i", "resources": {
+        "limits": {"cpu": 1, "memory": "1Gi"}, "requests": {"cpu": 0.5}}}]}}
+    res = store("", "pods").prepare_create(body, ctx())["spec"]["containers"][0]["resources"]
+    assert res == {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m"}}
