@@ -136,8 +136,6 @@ class EtcdClient:
     :param username: HTTP Basic credentials for v2 auth, with ``password``.
     :param request_timeout: seconds for one non-watch request; watches never time out.
     :param dial_timeout: seconds allowed to connect, as the Go client's 1 s default.
-    :param max_connections: open connections at once (0 = no limit); each pending watch
-        long poll holds one, so a server with many watchers raises it.
     """
 
     def __init__(
@@ -149,7 +147,6 @@ class EtcdClient:
         password: str | None = None,
         request_timeout: float = 5.0,
         dial_timeout: float = 1.0,
-        max_connections: int = 100,
     ):
         if not endpoints:
             raise ValueError("no etcd endpoints given")
@@ -159,7 +156,6 @@ class EtcdClient:
         self._auth = aiohttp.BasicAuth(username, password or "") if username else None
         self._request_timeout = request_timeout
         self._dial_timeout = dial_timeout
-        self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> EtcdClient:
@@ -175,9 +171,7 @@ class EtcdClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                ssl=self._ssl if self._ssl is not None else True, limit=self._max_connections
-            )
+            connector = aiohttp.TCPConnector(ssl=self._ssl if self._ssl is not None else True)
             self._session = aiohttp.ClientSession(connector=connector, auth=self._auth)
         return self._session
 

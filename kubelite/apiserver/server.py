@@ -70,8 +70,7 @@ async def _bootstrap(server: ApiServer, config: Config, port: int) -> None:
 async def start(config: Config, rng: random.Random | None = None) -> RunningApiServer:
     """Start listening and serving; returns once bootstrap objects exist."""
     client = EtcdClient(config.etcd_servers)
-    watch_client = EtcdClient(config.etcd_servers, max_connections=0)
-    storage = EtcdStorage(client, config.etcd_prefix, watch_client)
+    storage = EtcdStorage(client, config.etcd_prefix)
     EventStrategy.ttl_seconds = int(config.event_ttl)
     catalog = catalog_mod.build(storage, IPRange.parse(config.service_cluster_ip_range),
                                 PortRange.parse(config.service_node_port_range), rng)
@@ -90,7 +89,7 @@ async def start(config: Config, rng: random.Random | None = None) -> RunningApiS
     addresses = runner.addresses
     port = int(addresses[0][1]) if addresses else config.insecure_port
     server.server_address = f"{config.insecure_bind_address}:{port}"
-    running = RunningApiServer(config, server, runner, [client, watch_client], port)
+    running = RunningApiServer(config, server, runner, [client], port)
     try:
         await _bootstrap(server, config, port)
     except BaseException:

@@ -86,14 +86,16 @@ class EtcdStorage:
 
     :param client: the shared etcd v2 client (endpoint failover happens there).
     :param prefix: etcd directory of everything, kube-apiserver's ``--etcd-prefix``.
-    :param watch_client: a client for long polls (no connection limit); defaults to ``client``.
+    :param watch_clients: makes the client a watch long-polls with; by default one per watch
+        with ``client``'s endpoints, so watches never queue behind the shared client's
+        connection limit (each pending long poll holds a connection for as long as it waits).
     """
 
     def __init__(self, client: EtcdClient, prefix: str = "/registry",
-                 watch_client: EtcdClient | None = None,
+                 watch_clients: Callable[[], EtcdClient] | None = None,
                  max_object_bytes: int = MAX_OBJECT_BYTES):
         self.client = client
-        self.watch_client = watch_client or client
+        self.watch_clients = watch_clients or (lambda: EtcdClient(client.endpoints))
         self.prefix = "/" + prefix.strip("/")
         self.max_object_bytes = max_object_bytes
 
@@ -235,19 +237,20 @@ class EtcdStorage:
         longer reaches back to ``since + 1``.
         """
         wait_index = since + 1
-        while True:
-            resp = await self._call(dir_key, self.watch_client.watch(
-                dir_key, wait_index=wait_index, recursive=True))
-            node = resp.node
-            if node is None:
-                continue
-            wait_index = node.modified_index + 1
-            if node.dir:
-                continue
-            prev = resp.prev_node
-            yield RawEvent(
-                action=resp.action, key=node.key, index=node.modified_index,
-                value=node.value,
-                prev_value=prev.value if prev is not None else None,
-                prev_index=prev.modified_index if prev is not None else 0,
-            )
+        async with self.watch_clients() as watcher:
+            while True:
+                resp = await self._call(dir_key, watcher.watch(
+                    dir_key, wait_index=wait_index, recursive=True))
+                node = resp.node
+                if node is None:
+                    continue
+                wait_index = node.modified_index + 1
+                if node.dir:
+                    continue
+                prev = resp.prev_node
+                yield RawEvent(
+                    action=resp.action, key=node.key, index=node.modified_index,
+                    value=node.value,
+                    prev_value=prev.value if prev is not None else None,
+                    prev_index=prev.modified_index if prev is not None else 0,
+                )

@@ -150,3 +150,21 @@ async def test_client_disconnect_ends_the_server_side_watch(api: Api) -> None:
             break
         await asyncio.sleep(0.05)
     assert len(pump_tasks()) == before
+
+
+async def test_many_concurrent_watches_all_see_the_event(api: Api) -> None:
+    """More watches than an aiohttp connector's default limit (100): none waits for a slot."""
+    _, listed, _ = await api.get(PODS)
+    rv = listed["metadata"]["resourceVersion"]
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        responses = await asyncio.gather(*(
+            session.get(api.base + PODS + f"?watch=1&resourceVersion={rv}") for _ in range(120)))
+        try:
+            await api.post(PODS, pod("crowd"))
+            lines = await asyncio.gather(*(asyncio.wait_for(r.content.readline(), WAIT)
+                                           for r in responses))
+            assert all(json.loads(line)["object"]["metadata"]["name"] == "crowd" for line in lines)
+        finally:
+            for r in responses:
+                r.close()
