@@ -8,6 +8,7 @@ correspondence is kube's (``regarding`` = ``involvedObject``, ``note`` = ``messa
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 Obj = dict[str, Any]
@@ -52,4 +53,54 @@ def events_v1_to_event(external: Obj) -> Obj:
     for old, new in EVENT_FIELDS:
         if external.get(new) is not None:
             out[old] = external[new]
+    return out
+
+
+# -- EndpointSlices mirrored from Endpoints -------------------------------------------------
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
+MIRROR_MANAGER = "endpointslicemirroring-controller.k8s.io"
+
+
+def slice_name(endpoints_name: str, index: int, count: int) -> str:
+    return endpoints_name if count <= 1 else f"{endpoints_name}-{index}"
+
+
+def endpoints_to_slices(ep: Obj) -> list[Obj]:
+    """``discovery.k8s.io/v1`` EndpointSlices mirroring one ``v1`` Endpoints: one per subset
+    (kube's EndpointSliceMirroring controller does the same for Endpoints it did not make)."""
+    meta = ep.get("metadata") or {}
+    subsets = ep.get("subsets") or [{}]
+    out = []
+    for i, subset in enumerate(subsets):
+        endpoints = []
+        for key, ready in (("addresses", True), ("notReadyAddresses", False)):
+            for addr in subset.get(key) or []:
+                entry: Obj = {"addresses": [addr.get("ip", "")],
+                              "conditions": {"ready": ready, "serving": ready,
+                                             "terminating": False}}
+                for fld in ("nodeName", "targetRef", "hostname"):
+                    if addr.get(fld):
+                        entry[fld] = addr[fld]
+                endpoints.append(entry)
+        ports = [{k: v for k, v in (("name", p.get("name", "")), ("port", p.get("port")),
+                                    ("protocol", p.get("protocol", "TCP")),
+                                    ("appProtocol", p.get("appProtocol"))) if v is not None}
+                 for p in subset.get("ports") or []]
+        labels = dict(meta.get("labels") or {})
+        labels[SERVICE_NAME_LABEL] = meta.get("name", "")
+        labels[MANAGED_BY_LABEL] = MIRROR_MANAGER
+        slice_meta = {k: meta[k] for k in ("namespace", "uid", "resourceVersion",
+                                           "creationTimestamp") if k in meta}
+        if i and "uid" in meta:
+            try:
+                slice_meta["uid"] = str(uuid.uuid5(uuid.UUID(meta["uid"]), str(i)))
+            except ValueError:
+                pass
+        slice_meta["name"] = slice_name(meta.get("name", ""), i, len(subsets))
+        slice_meta["labels"] = labels
+        out.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                    "metadata": slice_meta, "addressType": "IPv4", "endpoints": endpoints,
+                    "ports": ports})
     return out

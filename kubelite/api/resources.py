@@ -115,11 +115,14 @@ RESOURCES: tuple[Resource, ...] = (
              schema_root="coordination.k8s.io/v1/Lease"),
     Resource("events", "event", "Event", "events.k8s.io", "v1", True, ("ev",),
              schema_root="events.k8s.io/v1/Event"),
+    Resource("endpointslices", "endpointslice", "EndpointSlice", "discovery.k8s.io", "v1", True,
+             verbs=("get", "list", "watch"), schema_root="discovery.k8s.io/v1/EndpointSlice"),
 )
 
 # Group versions in discovery order; the core group ("") is served under /api.
 GROUP_VERSIONS: tuple[tuple[str, str], ...] = (
     ("", "v1"), ("apps", "v1"), ("events.k8s.io", "v1"), ("coordination.k8s.io", "v1"),
+    ("discovery.k8s.io", "v1"),
 )
 
 

@@ -38,6 +38,7 @@ ROOTS = {
     "apps/v1/ReplicaSet": "V1ReplicaSet",
     "autoscaling/v1/Scale": "V1Scale",
     "coordination.k8s.io/v1/Lease": "V1Lease",
+    "discovery.k8s.io/v1/EndpointSlice": "V1EndpointSlice",
     "events.k8s.io/v1/Event": "EventsV1Event",
     "meta/v1/DeleteOptions": "V1DeleteOptions",
 }

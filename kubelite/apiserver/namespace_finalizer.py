@@ -17,6 +17,7 @@ from kubelite.api.resources import RESOURCES
 from kubelite.registry.catalog import Catalog
 from kubelite.registry.converting import ConvertingStore
 from kubelite.registry.generic import DeleteOptions
+from kubelite.registry.mirror import MirrorStore
 from kubelite.registry.namespaces import FINALIZER
 from kubelite.registry.strategy import Context
 from kubelite.storage.watch import EventType
@@ -57,7 +58,7 @@ class NamespaceFinalizer:
             if not res.namespaced or (res.group, res.plural) not in self.catalog.stores:
                 continue
             store = self.catalog.store(res)
-            if isinstance(store, ConvertingStore):
+            if isinstance(store, ConvertingStore | MirrorStore):
                 continue  # another version of objects another store already deletes
             items, _ = await store.list(name)
             left += len(items)

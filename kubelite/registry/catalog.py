@@ -11,6 +11,7 @@ from kubelite.registry import apps, core
 from kubelite.registry.allocator import IPRange, PortRange
 from kubelite.registry.converting import ConvertingStore
 from kubelite.registry.generic import Store
+from kubelite.registry.mirror import MirrorStore
 from kubelite.registry.namespaces import NamespaceStore, NamespaceStrategy
 from kubelite.registry.pods import PodStore, PodStrategy
 from kubelite.registry.services import ServiceStore, ServiceStrategy
@@ -87,4 +88,7 @@ def build(storage: EtcdStorage, ip_range: IPRange, port_range: PortRange,
     stores[("events.k8s.io", "events")] = ConvertingStore(
         core.EventStrategy(events_v1), stores[("", "events")], conversion.events_v1_to_event,
         conversion.event_to_events_v1, conversion.EVENT_FIELD_LABELS)
+    slices = next(r for r in RESOURCES if r.plural == "endpointslices")
+    stores[("discovery.k8s.io", "endpointslices")] = MirrorStore(
+        Strategy(slices), stores[("", "endpoints")], conversion.endpoints_to_slices)
     return Catalog(stores)

@@ -246,7 +246,8 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     status, agg, headers = await api.get("/apis", headers={"Accept": accept})
     assert headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
     assert [i["metadata"]["name"] for i in agg["items"]] == ["apps", "events.k8s.io",
-                                                           "coordination.k8s.io"]
+                                                           "coordination.k8s.io",
+                                                           "discovery.k8s.io"]
     status, core, _ = await api.get("/api", headers={"Accept": accept})
     pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
     assert pods["shortNames"] == ["po"] and pods["categories"] == ["all"]
@@ -294,3 +295,24 @@ async def test_events_are_served_in_both_versions(api: Api) -> None:
     status, body, _ = await api.post(
         "/apis/events.k8s.io/v1/namespaces/default/events?fieldValidation=Strict", bad)
     assert status == 400 and 'unknown field "fooz"' in body["message"]
+
+
+async def test_endpointslices_mirror_endpoints(api: Api) -> None:
+    ep = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "web"},
+          "subsets": [{"addresses": [{"ip": "10.1.0.5", "nodeName": "n1"}],
+                       "notReadyAddresses": [{"ip": "10.1.0.6"}],
+                       "ports": [{"name": "http", "port": 8080}]}]}
+    status, _, _ = await api.put("/api/v1/namespaces/default/endpoints/web", ep)
+    assert status == 201  # endpoints may be created by PUT, as the endpoints controller does
+    base = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+    status, listed, _ = await api.get(base + "?labelSelector=kubernetes.io%2Fservice-name%3Dweb")
+    assert status == 200 and len(listed["items"]) == 1
+    es = listed["items"][0]
+    assert es["addressType"] == "IPv4" and es["ports"] == [{"name": "http", "port": 8080,
+                                                            "protocol": "TCP"}]
+    assert [(e["addresses"], e["conditions"]["ready"]) for e in es["endpoints"]] == \
+        [(["10.1.0.5"], True), (["10.1.0.6"], False)]
+    status, one, _ = await api.get(base + "/web")
+    assert status == 200 and one["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
+    status, body, _ = await api.post(base, es)
+    assert status == 405 and body["reason"] == "MethodNotAllowed"

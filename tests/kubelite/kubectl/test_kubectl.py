@@ -134,6 +134,13 @@ async def test_deployment_service_scale_and_get_all(kubectl: Kubectl) -> None:
     assert cells[:2] == ["nginx", "ClusterIP"] and cells[2].startswith("10.0.0.") and cells[4] == "80/TCP"
     out = await kubectl.ok("describe", "svc", "nginx")
     assert "Selector:" in out and "app=nginx" in out
+    assert re.search(r"^Endpoints:\s+<none>$", out, re.M)
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": "nginx"},
+                 "subsets": [{"addresses": [{"ip": "10.1.0.7"}],
+                              "ports": [{"name": "http", "port": 80}]}]}
+    await kubectl.ok("apply", "-f", "-", stdin=json.dumps(endpoints))
+    out = await kubectl.ok("describe", "svc", "nginx")
+    assert re.search(r"^Endpoints:\s+10.1.0.7:80$", out, re.M), out
     out = await kubectl.ok("describe", "deployment", "web")
     assert "Replicas:" in out and "3 desired" in out
     out = await kubectl.ok("get", "all")
