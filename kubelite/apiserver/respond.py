@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from aiohttp import web
+from multidict import CIMultiDict
 
 from kubelite.api import errors, printers
 from kubelite.api.resources import Resource
@@ -27,9 +28,8 @@ def warning_headers(warnings: list[str]) -> list[tuple[str, str]]:
 
 def raw(body: bytes, status: int = 200, content_type: str = "application/json",
         warnings: list[str] | None = None) -> web.Response:
-    headers: Any = [("Content-Type", content_type)] + warning_headers(warnings or [])
-    from multidict import CIMultiDict
-    return web.Response(body=body, status=status, headers=CIMultiDict(headers))
+    headers = CIMultiDict([("Content-Type", content_type)] + warning_headers(warnings or []))
+    return web.Response(body=body, status=status, headers=headers)
 
 
 def error(err: errors.StatusError) -> web.Response:
