@@ -48,13 +48,23 @@ def parse_json(data: bytes, duplicates: list[str]) -> Any:
         return json.loads(data or b"null", object_pairs_hook=_pairs_hook(duplicates))
     except (ValueError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"couldn't get version/kind; json parse error: {exc}") from exc
+    except RecursionError as exc:
+        raise errors.bad_request("couldn't get version/kind; json parse error: exceeded max "
+                                 "depth") from exc
 
 
 def parse_yaml(data: bytes) -> Any:
+    """YAML without anchors/aliases: a small body must not expand into a huge object."""
     try:
-        return yaml.safe_load(data.decode("utf-8")) if data else None
+        text = data.decode("utf-8")
+        if "*" in text and any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)):
+            raise errors.bad_request("error converting YAML to JSON: yaml: aliases are not "
+                                     "supported")
+        return yaml.safe_load(text) if data else None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise errors.bad_request(f"error converting YAML to JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise errors.bad_request("error converting YAML to JSON: exceeded max depth") from exc
 
 
 async def object_body(request: web.Request, res: Resource, duplicates: list[str]) -> Obj:

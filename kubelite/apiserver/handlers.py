@@ -176,6 +176,8 @@ def patch_function(call: Call, kind: BodyType, patch: Any) -> Callable[[Obj | No
             if exc.bad_request:
                 raise errors.bad_request(str(exc)) from exc
             raise errors.StatusError("Invalid", str(exc), code=422) from exc
+        except RecursionError as exc:
+            raise errors.bad_request("the patch is nested too deeply") from exc
         if not isinstance(result, dict):
             raise errors.bad_request("the patch did not produce an object")
         return result

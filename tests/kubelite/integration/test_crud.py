@@ -221,3 +221,13 @@ async def test_urls_that_are_not_objects(api: Api) -> None:
     assert status_line.split()[1] in ("400", "404")
     status, body, _ = await api.get("/api/v1/namespaces/default/pods/nginx/nosuchsub")
     assert status == 404
+
+
+async def test_hostile_bodies_are_400(api: Api) -> None:
+    bomb = b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    status, body, _ = await api.post("/api/v1/namespaces/default/configmaps", bomb,
+                                     content_type="application/yaml")
+    assert status == 400 and "aliases" in body["message"]
+    deep = b"[" * 100000 + b"]" * 100000
+    status, body, _ = await api.post(PODS, deep)
+    assert status == 400
