@@ -13,6 +13,8 @@ from kubelite.apiserver.server import RunningApiServer
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, watch  # noqa: E402
 
+pytestmark = pytest.mark.compat  # the real kubectl / kubernetes client as clients
+
 
 def make_api(url: str) -> client.ApiClient:
     cfg = client.Configuration()

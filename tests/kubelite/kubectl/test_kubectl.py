@@ -7,9 +7,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.kubelite.conftest import Kubectl
+
+pytestmark = pytest.mark.compat  # the real kubectl / kubernetes client as clients
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 LINE_WAIT = 15.0

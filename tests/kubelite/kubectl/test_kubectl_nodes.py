@@ -12,6 +12,8 @@ from aiohttp import WSMsgType, web
 from tests.kubelite.conftest import Api, Kubectl
 from tests.support.procs import free_port
 
+pytestmark = pytest.mark.compat  # the real kubectl / kubernetes client as clients
+
 
 @pytest.fixture
 async def fake_kubelet() -> AsyncIterator[int]:
