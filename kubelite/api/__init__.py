@@ -1,0 +1,1 @@
+"""Pure API machinery: resource table, errors, validation, defaults, selectors, patches."""

@@ -1,0 +1,1 @@
+"""The kubelite apiserver: aiohttp shell around the registries (``kubelite apiserver``)."""

@@ -1,0 +1,1 @@
+"""Clients of the kubelite apiserver (used by kubelite's own components and CLI)."""

@@ -1,0 +1,1 @@
+"""The kubectl-like ``kubelite`` CLI (apply, get, describe, delete, logs, scale)."""

@@ -1,0 +1,1 @@
+"""Registries: one strategy per kind on top of the generic store (kube's ``registry/``)."""

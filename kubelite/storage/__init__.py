@@ -1,0 +1,1 @@
+"""Objects as JSON in the etcd v2 keys API: the storage helper and watch translation."""

@@ -1,0 +1,68 @@
+"""Field ownership and server-side apply merges (pure)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kubelite.api import managedfields as mf
+
+T = "2025-01-01T12:00:00Z"
+
+
+def pod(image: str = "i:1", **labels: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": labels or {"app": "a"}},
+            "spec": {"containers": [{"name": "c", "image": image}]}}
+
+
+def test_fieldset_round_trips_through_fields_v1() -> None:
+    paths = mf.fieldset(pod(), "V1Pod")
+    assert ("f:spec", "f:containers", 'k:{"name":"c"}', "f:image") in paths
+    assert ("f:metadata", "f:labels", "f:app") in paths
+    assert not any(p[:2] == ("f:metadata", "f:name") for p in paths)
+    assert mf.from_fields_v1(mf.to_fields_v1(paths)) == paths
+
+
+def test_apply_creates_then_conflicts_with_another_manager() -> None:
+    created, conflicts = mf.apply(None, pod(), "kubectl", "v1", T, "V1Pod", force=False)
+    assert not conflicts
+    assert [e["manager"] for e in created["metadata"]["managedFields"]] == ["kubectl"]
+    # another writer changes the image with a plain update and takes that field over
+    changed = copy.deepcopy(created)
+    changed["spec"]["containers"][0]["image"] = "i:2"
+    mf.record_update(changed, created, "editor", "v1", T, "V1Pod")
+    owners = {e["manager"]: e for e in changed["metadata"]["managedFields"]}
+    assert ("f:spec", "f:containers", 'k:{"name":"c"}', "f:image") in mf.owned(owners["editor"])
+    assert ("f:spec", "f:containers", 'k:{"name":"c"}', "f:image") not in mf.owned(owners["kubectl"])
+    # applying the old image again now conflicts; force takes the field back
+    _, conflicts = mf.apply(changed, pod("i:3"), "kubectl", "v1", T, "V1Pod", force=False)
+    assert [(c.manager, mf.describe(c.path)) for c in conflicts] == \
+        [("editor", '.spec.containers[name="c"].image')]
+    forced, _ = mf.apply(changed, pod("i:3"), "kubectl", "v1", T, "V1Pod", force=True)
+    assert forced["spec"]["containers"][0]["image"] == "i:3"
+    assert [e["manager"] for e in forced["metadata"]["managedFields"]] == ["kubectl"]
+
+
+def test_apply_removes_fields_the_manager_stopped_applying() -> None:
+    first, _ = mf.apply(None, pod(app="a", tier="fe"), "m", "v1", T, "V1Pod", force=False)
+    second, _ = mf.apply(first, pod(app="a"), "m", "v1", T, "V1Pod", force=False)
+    assert second["metadata"]["labels"] == {"app": "a"}
+
+
+def test_apply_merges_keyed_lists_and_keeps_unowned_fields() -> None:
+    current = pod()
+    current["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent"
+    config = pod()
+    config["spec"]["containers"].append({"name": "d", "image": "j"})
+    merged, _ = mf.apply(current, config, "m", "v1", T, "V1Pod", force=False)
+    assert [c["name"] for c in merged["spec"]["containers"]] == ["c", "d"]
+    assert merged["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_remove_path_and_value_at() -> None:
+    obj = pod()
+    found, value = mf.value_at(obj, ("f:spec", "f:containers", 'k:{"name":"c"}', "f:image"))
+    assert found and value == "i:1"
+    mf.remove_path(obj, ("f:spec", "f:containers", 'k:{"name":"c"}', "."))
+    assert obj["spec"]["containers"] == []
