@@ -21,6 +21,7 @@ from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from pyetcd.api import Reply, V2Api, WatchReply
+from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.codec import event_json
 from pyetcd.request import MAX_FORM_BYTES
 from pyetcd.watchers import Watcher
@@ -97,7 +98,8 @@ class Handler:
         else:
             body, close = b"", False
         result = self.api.handle(request.method, request.raw_path, body,
-                                 request.headers.get("Content-Type"), self.clock())
+                                 request.headers.get("Content-Type"), self.clock(),
+                                 credentials(request))
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)
@@ -114,6 +116,22 @@ class Handler:
         """End every watch response (server shutdown); clients re-watch elsewhere."""
         for watcher in list(self.watchers):
             watcher.remove()
+
+
+def credentials(request: BaseRequest) -> Credentials:
+    """The ``Authorization`` header and the TLS client certificate's common names."""
+    authorization = request.headers.get("Authorization", "")
+    transport = request.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if not authorization and ssl_object is None:
+        return NO_CREDENTIALS
+    names: tuple[str, ...] = ()
+    if ssl_object is not None:
+        cert = ssl_object.getpeercert()
+        if cert:
+            names = tuple(value for rdn in cert.get("subject", ()) for key, value in rdn
+                          if key == "commonName")
+    return Credentials(authorization, names)
 
 
 async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResponse:
