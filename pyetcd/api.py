@@ -34,10 +34,9 @@ from pyetcd.auth import (
 )
 from pyetcd.cluster import RAFT_TERM, ClusterInfo
 from pyetcd.codec import error_json, event_json, go_string, rfc3339nano
-from pyetcd.errors import EtcdError
+from pyetcd.errors import UNAUTHORIZED, EtcdError
 from pyetcd.event import NO_VALUE_ACTIONS, Event
 from pyetcd.godur import duration_string
-from pyetcd.errors import UNAUTHORIZED
 from pyetcd.goform import FormError, escape_path, mux_clean_path, parse_query, unescape
 from pyetcd.passwords import PasswordHasher
 from pyetcd.request import KeyRequest, Method, parse_key_request, read_form, sync_request

@@ -256,7 +256,8 @@ class AuthApi:
 
     def _update_user(self, internal: Internal, new: User) -> Answer | Plan:
         old = ad.get_user(internal, new.user)
-        missing = message(404, f"auth: User {new.user} doesn't exist.")
+        # (etcd's getUser error, which UpdateUser passes on unchanged)
+        missing = message(404, f"auth: User {new.user} does not exist.")
         if old is None:
             return missing
         try:
@@ -298,7 +299,7 @@ class AuthApi:
         if name == ad.ROOT:
             return is_root
         old = ad.get_role(internal, name)
-        missing = message(404, f"auth: Role {name} doesn't exist.")
+        missing = message(404, f"auth: Role {name} does not exist.")
         if old is None:
             return missing
         try:
