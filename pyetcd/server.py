@@ -94,6 +94,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
     await runner.setup()
     bound: list[str] = []
     listeners: list[Listener] = []
+    stop = stop or _signal_event()  # before READY=1: a stop right after it must be clean
     try:
         for listener in build_listeners(config, server, connections):
             await listener.start()
@@ -107,7 +108,6 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         notify_ready()
         if ready is not None:
             ready(bound)
-        stop = stop or _signal_event()
         async with asyncio.TaskGroup() as tasks:
             ticker = tasks.create_task(expiry_ticker(api, config.sync_interval))
             await stop.wait()
