@@ -67,7 +67,8 @@ IGNORED_VALUE_FLAGS = frozenset({
     "initial-election-tick-advance", "tls-min-version", "tls-max-version",
 })
 # Boolean flags pyetcd acts on (the rest of BOOL_FLAGS are accepted and ignored).
-USED_BOOL_FLAGS = frozenset({"client-cert-auth", "debug", "enable-v2", "version", "help"})
+USED_BOOL_FLAGS = frozenset({"client-cert-auth", "auto-tls", "debug", "enable-v2", "version",
+                             "help"})
 # etcd 3.4 boolean flags.
 BOOL_FLAGS = frozenset({
     "enable-v2", "enable-pprof", "client-cert-auth", "peer-client-cert-auth", "auto-tls",
@@ -114,6 +115,7 @@ class Config:
     key_file: str = ""
     trusted_ca_file: str = ""
     client_cert_auth: bool = False
+    auto_tls: bool = False  # a self-signed certificate in <data-dir>/fixtures/client
     max_connections: int = MAX_CONNECTIONS
     max_watchers: int = MAX_WATCHERS
     header_timeout: float = HEADER_TIMEOUT
@@ -164,6 +166,7 @@ class Config:
             key_file=flags.get("key-file", ""),
             trusted_ca_file=flags.get("trusted-ca-file", ""),
             client_cert_auth=_truthy(flags.get("client-cert-auth", "")),
+            auto_tls=_truthy(flags.get("auto-tls", "")),
             max_connections=_positive_int(flags, "max-connections", MAX_CONNECTIONS),
             max_watchers=_positive_int(flags, "max-watchers", MAX_WATCHERS),
             header_timeout=_duration(flags, "header-timeout", HEADER_TIMEOUT),
@@ -172,7 +175,8 @@ class Config:
                                  and n not in USED_BOOL_FLAGS)),
         )
         for url in config.listen_urls():  # validate early, with etcd-like messages
-            if url.scheme == "https" and not (config.cert_file and config.key_file):
+            if url.scheme == "https" and not (config.cert_file and config.key_file) \
+                    and not config.auto_tls:
                 raise ConfigError(f"TLS key/cert (--cert-file, --key-file) must be provided "
                                   f"for client url {url.text} with HTTPS scheme")
         return config

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from pyetcd.api import V2Api
+from pyetcd.autotls import self_signed
 from pyetcd.cluster import ClusterInfo
 from pyetcd.config import Config
 from pyetcd.http import Handler
@@ -59,8 +60,12 @@ def build_listeners(config: Config, server: web.Server,
     listeners = []
     for url in config.listen_urls():
         if url.scheme == "https" and context is None:
-            context = server_ssl_context(config.cert_file, config.key_file,
-                                         config.trusted_ca_file, config.client_cert_auth)
+            cert, key = config.cert_file, config.key_file
+            if not (cert and key) and config.auto_tls:
+                cert, key = self_signed(config.effective_data_dir / "fixtures" / "client",
+                                        [u.host for u in config.listen_urls()])
+            context = server_ssl_context(cert, key, config.trusted_ca_file,
+                                         config.client_cert_auth)
         elif url.scheme == "http" and (config.cert_file or config.key_file):
             log.warning('msg="scheme is HTTP while key and cert files are present; ignoring '
                         'key and cert files" url=%s', url.text)

@@ -138,3 +138,44 @@ def test_client_certificate_common_name_is_the_v2_user(tls_pair: TlsPair) -> Non
         outcomes.append([(status, re.sub(rb"\d{2,}", b"N", body)) for status, body in steps])
     assert outcomes[1] == outcomes[0]
     assert [s for s, _ in outcomes[0]] == [201, 200, 200, 401, 200, 201, 200, 401, 200, 200]
+
+
+def test_auto_tls_makes_and_keeps_a_self_signed_certificate(tmp_path: Path) -> None:
+    import sys
+
+    port = procs.free_port()
+    url = f"https://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "pyetcd", "--name", "a", "--data-dir", str(tmp_path / "a.etcd"),
+            "--listen-client-urls", url, "--advertise-client-urls", url, "--auto-tls"]
+    cert = tmp_path / "a.etcd" / "fixtures" / "client" / "cert.pem"
+    for attempt in range(2):
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        server = procs.ServerProcess("a", url, proc, tmp_path / "a.log", tmp_path / "a.etcd")
+        try:
+            _wait_insecure(url, proc)
+            assert curl(url + "/version", "-k")[0] == 0
+            assert curl(url + "/version")[0] == 60  # self-signed: unknown to curl
+            if attempt == 0:
+                first = cert.read_bytes()
+            else:
+                assert cert.read_bytes() == first  # reused on restart
+        finally:
+            server.stop()
+
+
+def _wait_insecure(url: str, proc: subprocess.Popen[bytes]) -> None:
+    import ssl
+    import time
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "pyetcd exited"
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1, context=context):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
