@@ -22,12 +22,23 @@ from dataclasses import dataclass, field
 
 from pyetcd import ETCD_CLUSTER_VERSION, ETCD_VERSION
 from pyetcd.apply import apply
+from pyetcd.auth import (
+    INTERNAL_ERROR,
+    NO_AUTH,
+    NO_CREDENTIALS,
+    Answer,
+    AuthApi,
+    Authenticator,
+    Credentials,
+    Plan,
+)
 from pyetcd.cluster import RAFT_TERM, ClusterInfo
 from pyetcd.codec import error_json, event_json, go_string, rfc3339nano
-from pyetcd.errors import EtcdError
+from pyetcd.errors import UNAUTHORIZED, EtcdError
 from pyetcd.event import NO_VALUE_ACTIONS, Event
 from pyetcd.godur import duration_string
-from pyetcd.goform import FormError, escape_path, mux_clean_path, unescape
+from pyetcd.goform import FormError, escape_path, mux_clean_path, parse_query, unescape
+from pyetcd.passwords import PasswordHasher
 from pyetcd.request import KeyRequest, Method, parse_key_request, read_form, sync_request
 from pyetcd.store import Store
 from pyetcd.watchers import Watcher
@@ -49,11 +60,11 @@ EXACT_ROUTES: dict[str, tuple[str, ...]] = {
     "/v2/stats/store": ("GET",),
     "/v2/stats/self": ("GET",),
     "/v2/stats/leader": ("GET",),
-    "/v2/auth/enable": ("GET", "PUT", "DELETE"),
     "/metrics": ("GET",),
 }
 MEMBER_METHODS = ("GET", "POST", "DELETE", "PUT")
 AUTH_TREES = ("/v2/auth/users", "/v2/auth/roles")
+AUTH_PREFIXES = ("/v2/auth/users/", "/v2/auth/roles/")
 _TERM = str(RAFT_TERM)
 
 
@@ -81,23 +92,45 @@ class KeyCall:
     request: KeyRequest
     head: bool = False
 
+    @property
+    def requests(self) -> tuple[KeyRequest, ...]:
+        """What a write-ahead log records before :meth:`V2Api.execute` (writes only)."""
+        return (self.request,) if self.request.is_write else ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCall:
+    """A ``/v2/auth`` change: internal writes to apply in order, then the answer."""
+
+    plan: Plan
+
+    @property
+    def requests(self) -> tuple[KeyRequest, ...]:
+        """What a write-ahead log records before :meth:`V2Api.execute` (all writes)."""
+        return tuple(w.request for w in self.plan.writes)
+
 
 @dataclass
 class V2Api:
     store: Store
     cluster: ClusterInfo
     raft_index: int = 0  # raft entries "committed": writes, syncs and quorum reads
+    client_cert_auth: bool = False  # --client-cert-auth: a TLS client's CN may name a user
+    passwords: PasswordHasher = field(default_factory=PasswordHasher)
     _cluster_hex: str = field(init=False)
 
     def __post_init__(self) -> None:
         self._cluster_hex = self.cluster.cluster_hex
         self._error_headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
+        self.authenticator = Authenticator(self.passwords.check, self.client_cert_auth)
+        self.auth = AuthApi(self.authenticator, self.passwords.hash)
 
     # ---- entry points ------------------------------------------------------------------
 
     def route(self, method: str, target: str, body: bytes, content_type: str | None,
-              now: int) -> Reply | KeyCall:
-        """Everything before the store: CORS, 301, 404, 405, form parsing, validation."""
+              now: int, creds: Credentials = NO_CREDENTIALS) -> Reply | KeyCall | AuthCall:
+        """Everything before the store: CORS, 301, 404, 405, form parsing, validation and
+        the v2 auth check (``creds``)."""
         raw_path, _, raw_query = target.partition("?")
         if method == "OPTIONS":
             return Reply(200, dict(CORS))
@@ -110,13 +143,17 @@ class V2Api:
             if clean != path:
                 return _redirect(method, clean, raw_query)
         if path == KEYS or path.startswith(KEYS + "/"):
-            return self._route_keys(method, path, raw_query, body, content_type, now)
+            return self._route_keys(method, path, raw_query, body, content_type, now, creds)
         if path == "/v3":
             return _redirect(method, "/v3/", raw_query)
-        return self._route_other(method, path, body, content_type, now)
+        if path in AUTH_TREES or path.startswith(AUTH_PREFIXES) or path == "/v2/auth/enable":
+            return self._auth(method, path, raw_query, body, creds, now)
+        return self._route_other(method, path, body, content_type, now, creds)
 
-    def execute(self, call: KeyCall) -> Reply | WatchReply:
+    def execute(self, call: KeyCall | AuthCall) -> Reply | WatchReply:
         """Apply a validated request to the store and render the outcome."""
+        if isinstance(call, AuthCall):
+            return self._execute_auth(call)
         req = call.request
         try:
             result = apply(self.store, req)
@@ -133,12 +170,12 @@ class V2Api:
                      self._event_headers(result.etcd_index), event_json(result, no_value))
 
     def handle(self, method: str, target: str, body: bytes, content_type: str | None,
-               now: int) -> Reply | WatchReply:
+               now: int, creds: Credentials = NO_CREDENTIALS) -> Reply | WatchReply:
         """``route`` then ``execute``: the whole request, for transports without a WAL."""
-        routed = self.route(method, target, body, content_type, now)
-        if isinstance(routed, KeyCall):
-            return self.execute(routed)
-        return routed
+        routed = self.route(method, target, body, content_type, now, creds)
+        if isinstance(routed, Reply):
+            return routed
+        return self.execute(routed)
 
     def sync(self, now: int) -> list[Event]:
         """Expire what is due at ``now`` (the leader's periodic SYNC)."""
@@ -161,7 +198,7 @@ class V2Api:
     # ---- /v2/keys ----------------------------------------------------------------------
 
     def _route_keys(self, method: str, path: str, query: str, body: bytes,
-                    content_type: str | None, now: int) -> Reply | KeyCall:
+                    content_type: str | None, now: int, creds: Credentials) -> Reply | KeyCall:
         if method not in KEY_METHODS:
             return _not_allowed(KEY_METHODS)
         try:
@@ -169,6 +206,10 @@ class V2Api:
             req = parse_key_request(method, path[len(KEYS):], form, now)
         except EtcdError as err:
             return self.error_reply(err, method == "HEAD")
+        # etcd checks access after parsing, on the URL path (not the cleaned key).
+        if not self.authenticator.has_key_access(self.store.internal, creds, method,
+                                                 path[len(KEYS):], req.recursive):
+            return self.error_reply(EtcdError(UNAUTHORIZED, "Insufficient credentials", 0))
         return KeyCall(req, method == "HEAD")
 
     def error_reply(self, err: EtcdError, head: bool = False) -> Reply:
@@ -186,14 +227,13 @@ class V2Api:
     # ---- everything else ---------------------------------------------------------------
 
     def _route_other(self, method: str, path: str, body: bytes, content_type: str | None,
-                     now: int) -> Reply:
+                     now: int, creds: Credentials) -> Reply:
         if path == "/v2/members" or path.startswith("/v2/members/"):
             if method not in MEMBER_METHODS:
                 return _not_allowed(MEMBER_METHODS)
+            if not self.authenticator.has_write_root_access(self.store.internal, creds, method):
+                return self._answer(NO_AUTH)
             return self._members(method, path, content_type)
-        if path in AUTH_TREES or path.startswith(AUTH_TREES[0] + "/") or path.startswith(
-                AUTH_TREES[1] + "/"):
-            return self._auth(method, path)
         allowed = EXACT_ROUTES.get(path)
         if allowed is None:
             return _not_found()
@@ -208,8 +248,6 @@ class V2Api:
         if path == "/v2/machines":
             urls = ", ".join(self.cluster.client_urls).encode()
             return Reply(200, {**CORS, "Content-Type": TEXT}, b"" if method == "HEAD" else urls)
-        if path == "/v2/auth/enable":
-            return self._auth(method, path)
         if path == "/metrics":
             return Reply(200, {**CORS, "Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
                          self._metrics())
@@ -250,17 +288,34 @@ class V2Api:
         # A single-member pyetcd cannot change its membership (spec: deviation).
         return Reply(500, headers, b'{"message":"pyetcd: membership changes are not supported"}')
 
-    def _auth(self, method: str, path: str) -> Reply:
-        headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
-        if method == "GET":
-            if path == "/v2/auth/enable":
-                return Reply(200, headers, b'{"enabled":false}\n')
-            if path == "/v2/auth/users":
-                return Reply(200, headers, b'{"users":null}\n')
-            if path == "/v2/auth/roles":
-                return Reply(200, headers, b'{"roles":[{"role":"root","permissions":{"kv":'
-                                           b'{"read":["/*"],"write":["/*"]}}}]}\n')
-        return Reply(501, headers, b'{"message":"pyetcd: v2 auth is not supported yet"}')
+    def _auth(self, method: str, path: str, query: str, body: bytes, creds: Credentials,
+              now: int) -> Reply | AuthCall:
+        _, query_err = parse_query(query, {})  # handlers that parse the form fail with 500
+        outcome = self.auth.handle(self.store.internal, method, path, query_err is None, body,
+                                   creds, now)
+        if isinstance(outcome, Plan):
+            return AuthCall(outcome)
+        return self._answer(outcome)
+
+    def _execute_auth(self, call: AuthCall) -> Reply:
+        for write in call.plan.writes:
+            try:
+                apply(self.store, write.request)
+            except EtcdError as err:
+                answer = dict(write.on_error).get(err.code, INTERNAL_ERROR)
+                if answer is None:
+                    continue
+                return self._answer(answer)
+            self.raft_index += 1
+        return self._answer(call.plan.answer)
+
+    def _answer(self, answer: Answer) -> Reply:
+        if answer.allow:
+            return _not_allowed(answer.allow)
+        headers = {**CORS, "Content-Type": JSON}
+        if answer.cluster:
+            headers["X-Etcd-Cluster-Id"] = self._cluster_hex
+        return Reply(answer.status, headers, answer.body)
 
     def _stats(self, path: str, now: int) -> bytes:
         c = self.cluster
@@ -316,4 +371,4 @@ def _redirect(method: str, clean: str, raw_query: str) -> Reply:
     return Reply(301, headers, body)
 
 
-__all__ = ["V2Api", "Reply", "WatchReply", "KeyCall", "Method"]
+__all__ = ["V2Api", "Reply", "WatchReply", "KeyCall", "AuthCall", "Credentials", "Method"]

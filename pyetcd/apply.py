@@ -20,6 +20,7 @@ rebuilds the same store (same keys, indices, TTL deadlines and history).
 | PUT                                              | set                            |
 | DELETE prevIndex or prevValue                    | compareAndDelete               |
 | DELETE                                           | delete                         |
+| internal (``/2``: v2 auth data), PUT or DELETE   | write_internal                 |
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def apply(store: Store, req: KeyRequest) -> Event | Watcher | list[Event]:
     a SYNC.
     """
     method, now = req.method, req.time
+    if req.internal:
+        value = None if req.dir else req.value
+        return store.write_internal(req.key, value, method is Method.DELETE, req.prev_exist)
     if method is Method.GET or method is Method.HEAD:
         if req.wait and not req.quorum and method is Method.GET:
             return store.watch(req.key, req.recursive, req.stream, req.wait_index)

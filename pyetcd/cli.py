@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from pyetcd import ETCD_VERSION, __version__
+from pyetcd import ETCD_VERSION, __version__, logfmt
 from pyetcd.config import Config, ConfigError, parse_flags
 from pyetcd.server import serve
 
@@ -21,8 +21,15 @@ An etcd v2 API server. Takes etcd's flags (one or two dashes) and ETCD_* variabl
   --listen-client-urls URL[,URL...]    where to serve clients (default http://localhost:2379)
   --advertise-client-urls URL[,URL...] client URLs reported in /v2/machines and /v2/members
   --initial-advertise-peer-urls URLS   with --initial-cluster-token: the member ID, as etcd
-  --log-level debug|info|warn|error
-Peer, cluster, TLS and tuning flags of etcd are accepted and ignored.
+  --log-level debug|info|warn|error    one line per event, key=value fields, on stderr
+  --cert-file FILE --key-file FILE     TLS for https:// client URLs
+  --trusted-ca-file FILE               require client certificates signed by this CA
+  --client-cert-auth                   require client certificates (and map their CN to v2 users)
+  --max-connections N                  open client connections (default 10000)
+  --max-watchers N                     open watch responses (default 10000)
+  --header-timeout D                   to receive a request's headers (default 10s)
+  --idle-timeout D                     keep-alive connection with no request (default 300s)
+Peer, cluster and tuning flags of etcd are accepted and ignored.
 """
 
 
@@ -52,17 +59,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"pyetcd: {err}", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level={"warn": "WARNING"}.get(config.log_level, config.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logfmt.setup(config.log_level)
     if config.ignored:
-        log.info("accepted and ignored etcd flags: %s", " ".join(config.ignored))
+        log.info('msg="accepted and ignored etcd flags" flags=%s', ",".join(config.ignored))
     try:
         run(config)
     except KeyboardInterrupt:
         pass
     except OSError as err:
-        log.error("cannot serve: %s", err)
+        log.error('msg="cannot serve" error=%s', logfmt.quote(str(err)))
         return 1
     return 0
 

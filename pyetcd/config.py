@@ -9,8 +9,16 @@ and the command lines of scripts written for etcd work unchanged.
 Flags pyetcd acts on: ``--name``, ``--data-dir``, ``--listen-client-urls``,
 ``--advertise-client-urls``, ``--initial-advertise-peer-urls`` and
 ``--initial-cluster-token`` (they determine the member and cluster IDs, computed as etcd
-does), ``--log-level``, ``--debug``. Every other etcd flag is accepted and ignored (a
-single-member server has no peers to talk to), with a note in the log.
+does), ``--log-level``, ``--debug``, and the client TLS flags ``--cert-file``,
+``--key-file``, ``--trusted-ca-file``, ``--client-cert-auth`` (etcd's meaning: https listen
+URLs need a certificate and key; a trusted CA or client-cert-auth makes client certificates
+required). Every other etcd flag is accepted and ignored (a single-member server has no
+peers to talk to), with a note in the log.
+
+pyetcd's own limits (etcd 3.4 has no equivalent; see :mod:`pyetcd.listener`):
+``--max-connections`` (default 10000), ``--max-watchers`` (default 10000 open watch
+responses), ``--header-timeout`` (default 10s) and ``--idle-timeout`` (default 300s); each
+also as ``ETCD_*``. Durations are Go-style (``10s``, ``500ms``, ``1m``) or plain seconds.
 """
 
 from __future__ import annotations
@@ -26,11 +34,20 @@ from pyetcd.cluster import DEFAULT_CLUSTER_TOKEN, DEFAULT_PEER_URL
 SECONDS = 1.0
 DEFAULT_CLIENT_URL = "http://localhost:2379"
 SYNC_INTERVAL = 0.5 * SECONDS  # etcd's expiry sweep period (leader SYNC every 500 ms)
+# Limits (pyetcd's own). 10000 connections and watchers stay under the 20000 open files a
+# process may have here, with room for the data files; a header timeout of 10 s is ample
+# for any client on a LAN; 300 s idle keep-alive outlasts the clients' own pools.
+MAX_CONNECTIONS = 10000
+MAX_WATCHERS = 10000
+HEADER_TIMEOUT = 10 * SECONDS
+IDLE_TIMEOUT = 300 * SECONDS
 
 # Flags with values that pyetcd uses.
 USED_VALUE_FLAGS = frozenset({
     "name", "data-dir", "listen-client-urls", "advertise-client-urls",
     "initial-advertise-peer-urls", "initial-cluster-token", "log-level", "config-file",
+    "cert-file", "key-file", "trusted-ca-file",
+    "max-connections", "max-watchers", "header-timeout", "idle-timeout",
 })
 # etcd 3.4 flags that take a value and that pyetcd accepts and ignores.
 IGNORED_VALUE_FLAGS = frozenset({
@@ -41,7 +58,7 @@ IGNORED_VALUE_FLAGS = frozenset({
     "grpc-keepalive-timeout", "cors", "host-whitelist", "initial-cluster",
     "initial-cluster-state", "discovery", "discovery-fallback", "discovery-proxy",
     "discovery-srv", "discovery-srv-name", "auto-compaction-retention", "auto-compaction-mode",
-    "cert-file", "key-file", "client-crl-file", "client-cert-allowed-hostname", "trusted-ca-file",
+    "client-crl-file", "client-cert-allowed-hostname",
     "peer-cert-file", "peer-key-file", "peer-trusted-ca-file", "peer-cert-allowed-cn",
     "peer-cert-allowed-hostname", "peer-crl-file", "cipher-suites", "self-signed-cert-validity",
     "logger", "log-outputs", "log-package-levels", "auth-token", "bcrypt-cost",
@@ -49,6 +66,9 @@ IGNORED_VALUE_FLAGS = frozenset({
     "proxy-dial-timeout", "proxy-write-timeout", "proxy-read-timeout", "metrics",
     "initial-election-tick-advance", "tls-min-version", "tls-max-version",
 })
+# Boolean flags pyetcd acts on (the rest of BOOL_FLAGS are accepted and ignored).
+USED_BOOL_FLAGS = frozenset({"client-cert-auth", "auto-tls", "debug", "enable-v2", "version",
+                             "help"})
 # etcd 3.4 boolean flags.
 BOOL_FLAGS = frozenset({
     "enable-v2", "enable-pprof", "client-cert-auth", "peer-client-cert-auth", "auto-tls",
@@ -67,19 +87,18 @@ class ListenURL:
     scheme: str
     host: str
     port: int
+    text: str = ""
 
     @classmethod
     def parse(cls, text: str) -> ListenURL:
         parts = urlsplit(text.strip())
         if parts.scheme not in ("http", "https"):
             raise ConfigError(f'unexpected URL scheme "{parts.scheme}" in "{text}"')
-        if parts.scheme == "https":
-            raise ConfigError(f"TLS is not supported yet: {text}")
         if parts.port is None or parts.hostname is None:
             raise ConfigError(f'URL address does not have the form "host:port": {text}')
         if parts.path not in ("", "/"):
             raise ConfigError(f"URL must not contain a path: {text}")
-        return cls(parts.scheme, parts.hostname, parts.port)
+        return cls(parts.scheme, parts.hostname, parts.port, text.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +111,15 @@ class Config:
     initial_cluster_token: str = DEFAULT_CLUSTER_TOKEN
     log_level: str = "info"
     sync_interval: float = SYNC_INTERVAL
+    cert_file: str = ""
+    key_file: str = ""
+    trusted_ca_file: str = ""
+    client_cert_auth: bool = False
+    auto_tls: bool = False  # a self-signed certificate in <data-dir>/fixtures/client
+    max_connections: int = MAX_CONNECTIONS
+    max_watchers: int = MAX_WATCHERS
+    header_timeout: float = HEADER_TIMEOUT
+    idle_timeout: float = IDLE_TIMEOUT
     ignored: tuple[str, ...] = field(default=())  # etcd flags given but not acted on
 
     @property
@@ -123,6 +151,9 @@ class Config:
             return tuple(u.strip() for u in flags[name].split(",") if u.strip())
 
         level = flags.get("log-level", "debug" if _truthy(flags.get("debug", "")) else "info")
+        if level not in ("debug", "info", "warn", "error"):
+            raise ConfigError(f'invalid value "{level}" for flag -log-level: want debug, info, '
+                              "warn or error")
         config = cls(
             name=flags.get("name", "default"),
             data_dir=Path(flags["data-dir"]) if flags.get("data-dir") else None,
@@ -131,9 +162,23 @@ class Config:
             initial_advertise_peer_urls=urls("initial-advertise-peer-urls", (DEFAULT_PEER_URL,)),
             initial_cluster_token=flags.get("initial-cluster-token", DEFAULT_CLUSTER_TOKEN),
             log_level=level,
-            ignored=tuple(sorted(n for n in flags if n not in USED_VALUE_FLAGS)),
+            cert_file=flags.get("cert-file", ""),
+            key_file=flags.get("key-file", ""),
+            trusted_ca_file=flags.get("trusted-ca-file", ""),
+            client_cert_auth=_truthy(flags.get("client-cert-auth", "")),
+            auto_tls=_truthy(flags.get("auto-tls", "")),
+            max_connections=_positive_int(flags, "max-connections", MAX_CONNECTIONS),
+            max_watchers=_positive_int(flags, "max-watchers", MAX_WATCHERS),
+            header_timeout=_duration(flags, "header-timeout", HEADER_TIMEOUT),
+            idle_timeout=_duration(flags, "idle-timeout", IDLE_TIMEOUT),
+            ignored=tuple(sorted(n for n in flags if n not in USED_VALUE_FLAGS
+                                 and n not in USED_BOOL_FLAGS)),
         )
-        config.listen_urls()  # validate early, with etcd-like messages
+        for url in config.listen_urls():  # validate early, with etcd-like messages
+            if url.scheme == "https" and not (config.cert_file and config.key_file) \
+                    and not config.auto_tls:
+                raise ConfigError(f"TLS key/cert (--cert-file, --key-file) must be provided "
+                                  f"for client url {url.text} with HTTPS scheme")
         return config
 
 
@@ -156,6 +201,37 @@ def load_config_file(path: Path) -> dict[str, str]:
         elif value is not None:
             out[str(key)] = str(value)
     return out
+
+
+def _positive_int(flags: dict[str, str], name: str, default: int) -> int:
+    if name not in flags:
+        return default
+    try:
+        value = int(flags[name])
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f'invalid value "{flags[name]}" for flag -{name}: want a positive integer')
+    return value
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _duration(flags: dict[str, str], name: str, default: float) -> float:
+    """Go-style ``10s``/``500ms``/``1m`` or plain seconds; must be positive."""
+    if name not in flags:
+        return default
+    text = flags[name].strip()
+    unit = next((u for u in ("ms", "s", "m", "h") if text.endswith(u)), "")
+    try:
+        value = float(text[: len(text) - len(unit)]) * _UNITS.get(unit, 1.0)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ConfigError(f'invalid value "{flags[name]}" for flag -{name}: want a duration '
+                          'such as 10s')
+    return value
 
 
 def _truthy(text: str) -> bool:

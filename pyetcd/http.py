@@ -21,7 +21,10 @@ from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
 from pyetcd.api import Reply, V2Api, WatchReply
-from pyetcd.codec import event_json
+from pyetcd.auth import NO_CREDENTIALS, Credentials
+from pyetcd.codec import error_json, event_json
+from pyetcd.errors import RAFT_INTERNAL, EtcdError
+from pyetcd.listener import Connections
 from pyetcd.request import MAX_FORM_BYTES
 from pyetcd.watchers import Watcher
 
@@ -81,39 +84,92 @@ class Handler:
     (including stream watches answered from history, which no hub knows about).
     """
 
-    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns,
+                 connections: Connections | None = None, max_watchers: int = 0,
+                 body_timeout: float = 300.0) -> None:
         self.api = api
         self.clock = clock
         self.watchers: set[Watcher] = set()
+        self.connections = connections  # the listeners' guards (header deadlines)
+        self.max_watchers = max_watchers  # open watch responses; 0: no limit
+        self.body_timeout = body_timeout  # seconds to receive a whole request body
 
     async def __call__(self, request: BaseRequest) -> web.StreamResponse:
+        if self.connections is None:
+            return await self._serve(request)
+        self.connections.busy(request.transport, True)
+        try:
+            return await self._serve(request)
+        finally:
+            self.connections.busy(request.transport, False)
+
+    async def _serve(self, request: BaseRequest) -> web.StreamResponse:
         if request.body_exists:
             if request.headers.get("Expect", "").lower() == "100-continue" and \
                     request.version == HttpVersion11:
                 # Go answers this before the body is read; curl otherwise waits a second.
                 await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 request.writer.output_size = 0
-            body, close = await read_body(request)
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    body, close = await read_body(request)
+            except TimeoutError:
+                log.info('msg="closing connection: request body not read in time" peer=%s '
+                         "timeout=%.1fs", request.remote, self.body_timeout)
+                response = EtcdResponse(status=408, body=b'{"message":"request body read timeout"}',
+                                        content_type="application/json")
+                response.force_close()
+                return response
         else:
             body, close = b"", False
         result = self.api.handle(request.method, request.raw_path, body,
-                                 request.headers.get("Content-Type"), self.clock())
+                                 request.headers.get("Content-Type"), self.clock(),
+                                 credentials(request))
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)
             if result.close or close:
                 response.force_close()
             return response
+        if self.max_watchers and len(self.watchers) >= self.max_watchers:
+            return self._too_many_watchers(result)
         self.watchers.add(result.watcher)
         try:
             return await serve_watch(request, result)
         finally:
             self.watchers.discard(result.watcher)
 
+    def _too_many_watchers(self, reply: WatchReply) -> web.StreamResponse:
+        """etcd's form for a request the server could not serve (its ``writeKeyError`` for
+        non-v2 errors): error 300 with the reason as cause, HTTP 500, index 0. Go clients
+        then try another member; a single pyetcd asks the client to come back later."""
+        reply.watcher.remove()
+        log.warning('msg="refusing watch: too many watchers" open=%d limit=%d',
+                    len(self.watchers), self.max_watchers)
+        err = EtcdError(RAFT_INTERNAL, f"pyetcd: too many watchers (limit {self.max_watchers})", 0)
+        reply_ = self.api.error_reply(err)
+        return EtcdResponse(status=reply_.status, headers=reply_.headers, body=error_json(err))
+
     def close_watches(self) -> None:
         """End every watch response (server shutdown); clients re-watch elsewhere."""
         for watcher in list(self.watchers):
             watcher.remove()
+
+
+def credentials(request: BaseRequest) -> Credentials:
+    """The ``Authorization`` header and the TLS client certificate's common names."""
+    authorization = request.headers.get("Authorization", "")
+    transport = request.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if not authorization and ssl_object is None:
+        return NO_CREDENTIALS
+    names: tuple[str, ...] = ()
+    if ssl_object is not None:
+        cert = ssl_object.getpeercert()
+        if cert:
+            names = tuple(value for rdn in cert.get("subject", ()) for key, value in rdn
+                          if key == "commonName")
+    return Credentials(authorization, names)
 
 
 async def serve_watch(request: BaseRequest, reply: WatchReply) -> web.StreamResponse:

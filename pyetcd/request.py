@@ -66,6 +66,7 @@ class KeyRequest:
     refresh: bool = False
     expiration: int | None = None  # Unix ns; None: no TTL
     no_value_on_success: bool = False
+    internal: bool = False  # a write under etcd's internal /2 namespace (v2 auth data)
 
     @property
     def is_write(self) -> bool:

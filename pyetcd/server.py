@@ -19,9 +19,12 @@ from collections.abc import Callable
 from aiohttp import web
 
 from pyetcd.api import V2Api
+from pyetcd.autotls import self_signed
 from pyetcd.cluster import ClusterInfo
 from pyetcd.config import Config
 from pyetcd.http import Handler
+from pyetcd.listener import Connections, Limits, Listener, server_ssl_context
+from pyetcd.sdnotify import notify_ready, notify_stopping
 from pyetcd.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,15 +40,38 @@ def build_api(config: Config, now: int) -> V2Api:
         token=config.initial_cluster_token,
         start_time=now,
     )
-    api = V2Api(Store(), cluster)
+    api = V2Api(Store(), cluster, client_cert_auth=config.client_cert_auth)
     api.bootstrap()
     return api
 
 
-def build_server(handler: Handler) -> web.Server:
+def build_server(handler: Handler, idle_timeout: float = 3630.0) -> web.Server:
     # handler_cancellation: a client that goes away cancels its handler, which is how
     # a waiting watch learns that nobody listens any more (etcd: CloseNotify).
-    return web.Server(handler, handler_cancellation=True, access_log=None)
+    # keepalive_timeout: how long a connection may sit idle between requests.
+    return web.Server(handler, handler_cancellation=True, access_log=None,
+                      keepalive_timeout=idle_timeout)
+
+
+def build_listeners(config: Config, server: web.Server,
+                    connections: Connections) -> list[Listener]:
+    """One listener per ``--listen-client-urls`` URL; https ones share one TLS context."""
+    context = None
+    listeners = []
+    for url in config.listen_urls():
+        if url.scheme == "https" and context is None:
+            cert, key = config.cert_file, config.key_file
+            if not (cert and key) and config.auto_tls:
+                cert, key = self_signed(config.effective_data_dir / "fixtures" / "client",
+                                        [u.host for u in config.listen_urls()])
+            context = server_ssl_context(cert, key, config.trusted_ca_file,
+                                         config.client_cert_auth)
+        elif url.scheme == "http" and (config.cert_file or config.key_file):
+            log.warning('msg="scheme is HTTP while key and cert files are present; ignoring '
+                        'key and cert files" url=%s', url.text)
+        listeners.append(Listener(url.text, url.host, url.port, server, connections,
+                                  context if url.scheme == "https" else None))
+    return listeners
 
 
 async def expiry_ticker(api: V2Api, interval: float,
@@ -55,7 +81,7 @@ async def expiry_ticker(api: V2Api, interval: float,
         if len(api.store.ttl_heap):
             expired = api.sync(clock())
             if expired:
-                log.debug("expired count=%d index=%d", len(expired), api.store.index)
+                log.debug('msg="expired keys" count=%d index=%d', len(expired), api.store.index)
 
 
 async def serve(config: Config, stop: asyncio.Event | None = None,
@@ -64,31 +90,41 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
     data_dir = config.effective_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     api = build_api(config, time.time_ns())
-    handler = Handler(api)
-    runner = web.ServerRunner(build_server(handler), handle_signals=False,
-                              shutdown_timeout=SHUTDOWN_TIMEOUT)
+    limits = Limits(config.max_connections, config.header_timeout, config.idle_timeout)
+    connections = Connections(limits)
+    handler = Handler(api, connections=connections, max_watchers=config.max_watchers,
+                      body_timeout=config.idle_timeout)
+    server = build_server(handler, config.idle_timeout)
+    runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     bound: list[str] = []
+    listeners: list[Listener] = []
+    stop = stop or _signal_event()  # before READY=1: a stop right after it must be clean
     try:
-        for url in config.listen_urls():
-            site = web.TCPSite(runner, url.host, url.port, reuse_address=True, backlog=1024)
-            await site.start()
-            bound.append(f"{url.host}:{url.port}")
-            log.info("serving client requests url=http://%s:%d", url.host, url.port)
-        log.info("ready name=%s member_id=%s cluster_id=%s data_dir=%s",
-                 config.name, api.cluster.member_hex, api.cluster.cluster_hex, data_dir)
+        for listener in build_listeners(config, server, connections):
+            await listener.start()
+            listeners.append(listener)
+            bound.append(f"{listener.host}:{listener.port}")
+            log.info('msg="serving client requests" url=%s', listener.url)
+        log.info('msg="ready to serve client requests" name=%s member_id=%s cluster_id=%s '
+                 "data_dir=%s max_connections=%d max_watchers=%d", config.name,
+                 api.cluster.member_hex, api.cluster.cluster_hex, data_dir,
+                 limits.max_connections, config.max_watchers)
+        notify_ready()
         if ready is not None:
             ready(bound)
-        stop = stop or _signal_event()
         async with asyncio.TaskGroup() as tasks:
             ticker = tasks.create_task(expiry_ticker(api, config.sync_interval))
             await stop.wait()
             ticker.cancel()
     finally:
-        log.info("shutting down")
+        log.info('msg="shutting down"')
+        notify_stopping()
+        for listener in listeners:
+            await listener.stop()
         handler.close_watches()
         await runner.cleanup()
-        log.info("stopped")
+        log.info('msg="stopped"')
 
 
 def _signal_event() -> asyncio.Event:

@@ -2,7 +2,8 @@
 
 A snapshot holds the tree (keys, values, directories, indices, expire times), the global
 index, the event history (so ``waitIndex`` watches keep working across a restore, as in
-etcd, whose v2 snapshot includes the history) and the stats counters. Watchers are not
+etcd, whose v2 snapshot includes the history), the stats counters and etcd's internal
+``/2`` namespace (v2 auth users, roles and the on/off switch). Watchers are not
 state: clients re-watch after a restart.
 
 Strings are kept as Python ``str`` (invalid UTF-8 bytes as lone surrogates), which
@@ -32,6 +33,7 @@ def dump(store: Store) -> dict[str, Any]:
         "root": _dump_node(store.root),
         "history": [_dump_event(e) for e in store.history.events()],
         "stats": dataclasses.asdict(store.stats),
+        "internal": dict(store.internal),
     }
 
 
@@ -46,6 +48,7 @@ def load(data: dict[str, Any]) -> Store:
     for item in data["history"]:
         store.history.add(_load_event(item))
     store.stats = StoreStats(**data["stats"])
+    store.internal = dict(data.get("internal", {}))
     return store
 
 

@@ -50,6 +50,9 @@ class Store:
         self.hub = WatcherHub()
         self.ttl_heap = ExpiryHeap()
         self.stats = StoreStats()
+        # etcd's internal /2 namespace (v2 auth): key -> value, None for a directory.
+        # Never visible through /v2/keys; written only by write_internal().
+        self.internal: dict[str, str | None] = {}
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -223,6 +226,44 @@ class Store:
         event = Event(Action.SET, view, None, self.index, internal=True)
         self.history.add(event)
         return event
+
+    def write_internal(self, key: str, value: str | None, delete: bool,
+                       prev_exist: bool | None) -> Event:
+        """A write under etcd's internal ``/2`` namespace (v2 users, roles, ``enabled``).
+
+        Same rules as a user write with ``prevExist``: ``False`` creates (105 if present),
+        ``True`` updates or deletes (100 if absent). ``value`` None makes a directory. It
+        consumes an index and a history slot like etcd's own write, and no user watch or
+        listing can see it.
+        """
+        exists = key in self.internal
+        if delete or prev_exist is True:
+            if not exists:
+                self._count_internal(delete, prev_exist, ok=False)
+                raise EtcdError(errors.KEY_NOT_FOUND, key, self.index)
+        elif prev_exist is False and exists:
+            self._count_internal(delete, prev_exist, ok=False)
+            raise EtcdError(errors.NODE_EXIST, key, self.index)
+        self._count_internal(delete, prev_exist, ok=True)
+        self.index += 1
+        if delete:
+            del self.internal[key]
+            action = Action.DELETE
+        else:
+            self.internal[key] = value
+            action = Action.UPDATE if prev_exist else Action.CREATE if prev_exist is False \
+                else Action.SET
+        view = NodeView(key, value, value is None, None, 0, None, self.index, self.index)
+        event = Event(action, view, None, self.index, internal=True)
+        self.history.add(event)
+        return event
+
+    def _count_internal(self, delete: bool, prev_exist: bool | None, ok: bool) -> None:
+        stats = self.stats
+        name = "delete" if delete else "update" if prev_exist else "create" \
+            if prev_exist is False else "sets"
+        field = f"{name}_{'success' if ok else 'fail'}"
+        setattr(stats, field, getattr(stats, field) + 1)
 
     # ---- helpers -----------------------------------------------------------------------
 

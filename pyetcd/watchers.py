@@ -57,7 +57,7 @@ class Watcher:
         if not (self.recursive or original_path or removed) or event.index < self.since_index:
             return False
         if len(self.events) >= QUEUE_CAPACITY:
-            log.warning("watcher dropped: queue full key=%s", self.key)
+            log.warning("msg=\"watcher dropped: queue full\" key=%s", self.key)
             if self._hub is not None:
                 self._hub.dropped += 1
             self.remove()

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO
 
-from pyetcd.ctl import cluster, keys, watch
+from pyetcd.ctl import authcmd, cluster, keys, watch
 from pyetcd.ctl.app import App, Command, Runner
 from pyetcd.ctl.context import Streams
 from pyetcd.ctl.goflag import Flag, bool_flag, duration_flag, string_flag
@@ -52,13 +52,6 @@ def _unsupported(name: str, usage: str, args_usage: str = "",
                    subcommands=subcommands)
 
 
-def _grant_flags(verb: str, past: str) -> tuple[Flag, ...]:
-    return (string_flag("path", f"Path {past} for the role to access"),
-            bool_flag("read", f"{verb} read-only access" if verb == "Grant" else f"{verb} read access"),
-            bool_flag("write", f"{verb} write-only access" if verb == "Grant" else f"{verb} write access"),
-            bool_flag("readwrite, rw", f"{verb} read-write access"))
-
-
 def _by_name(*groups: Sequence[Command]) -> dict[str, Command]:
     return {c.name: c for group in groups for c in group}
 
@@ -73,34 +66,13 @@ BACKUP = _unsupported("backup", "backup an etcd directory", " ", flags=(
     string_flag("backup-wal-dir", "Path to the backup wal dir"),
     bool_flag("with-v3", "Backup v3 backend data")))
 
-_ROLES_FLAG = (string_flag("roles", "List of roles to grant or revoke"),)
-
 # etcdctl's order, which its help screen shows.
 COMMANDS = (
     BACKUP,
     _ALL["cluster-health"], _ALL["mk"], _ALL["mkdir"], _ALL["rm"], _ALL["rmdir"], _ALL["get"],
     _ALL["ls"], _ALL["set"], _ALL["setdir"], _ALL["update"], _ALL["updatedir"], _ALL["watch"],
     _ALL["exec-watch"], _ALL["member"],
-    _unsupported("user", "user add, grant and revoke subcommands", subcommands=(
-        _unsupported("add", "add a new user for the etcd cluster", "<user>"),
-        _unsupported("get", "get details for a user", "<user>"),
-        _unsupported("list", "list all current users", "<user>"),
-        _unsupported("remove", "remove a user for the etcd cluster", "<user>"),
-        _unsupported("grant", "grant roles to an etcd user", "<user>", _ROLES_FLAG),
-        _unsupported("revoke", "revoke roles for an etcd user", "<user>", _ROLES_FLAG),
-        _unsupported("passwd", "change password for a user", "<user>"))),
-    _unsupported("role", "role add, grant and revoke subcommands", subcommands=(
-        _unsupported("add", "add a new role for the etcd cluster", "<role> "),
-        _unsupported("get", "get details for a role", "<role>"),
-        _unsupported("list", "list all roles", " "),
-        _unsupported("remove", "remove a role from the etcd cluster", "<role>"),
-        _unsupported("grant", "grant path matches to an etcd role", "<role>",
-                     _grant_flags("Grant", "granted")),
-        _unsupported("revoke", "revoke path matches for an etcd role", "<role>",
-                     _grant_flags("Revoke", "revoked")))),
-    _unsupported("auth", "overall auth controls", subcommands=(
-        _unsupported("enable", "enable auth access controls", " "),
-        _unsupported("disable", "disable auth access controls", " "))),
+    *authcmd.COMMANDS,
 )
 
 APP = App("etcdctl", "A simple command line client for etcd.", VERSION, GLOBAL_FLAGS, COMMANDS)

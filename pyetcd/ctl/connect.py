@@ -84,15 +84,15 @@ def _credentials(inv: Invocation) -> tuple[str | None, str | None]:
         return None, None
     user, colon, password = flag.partition(":")
     if not colon:
-        password = _ask_password(inv)
+        password = ask_password(inv)
     return user, password
 
 
-def _ask_password(inv: Invocation) -> str:
-    """etcdctl's prompt: ``Password: `` on stdout, echo turned off with ``stty -echo`` on
+def ask_password(inv: Invocation, prompt: str = "Password: ") -> str:
+    """etcdctl's prompt (``Password: ``, or ``New password: `` for ``user``) on stdout, echo turned off with ``stty -echo`` on
     stdin (as etcdctl does, so ``stty``'s complaints about a stdin that is not a terminal
     are the same), one line read from stdin, echo back on, then a newline on stdout."""
-    inv.io.out("Password: ")
+    inv.io.out(prompt)
     _stty(inv, "-echo")
     try:
         line = bytearray()

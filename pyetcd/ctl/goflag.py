@@ -88,6 +88,7 @@ class FlagValues:
     def __init__(self, flags: Sequence[Flag]):
         self._by_name = {n: f for f in flags for n in f.names}
         self._values: dict[str, bool | int | str | float] = {}
+        self._all: dict[str, list[str]] = {}  # every value given, for repeatable flags
         self.visited: list[str] = []
 
     def lookup(self, name: str) -> Flag | None:
@@ -96,6 +97,7 @@ class FlagValues:
     def set(self, name: str, raw: str) -> None:
         flag = self._by_name[name]
         self._values[name] = _convert(flag.kind, raw)
+        self._all.setdefault(flag.name, []).append(raw)
         if name not in self.visited:
             self.visited.append(name)
 
@@ -114,6 +116,11 @@ class FlagValues:
 
     def string(self, name: str) -> str:
         return str(self._get(name))
+
+    def strings(self, name: str) -> list[str]:
+        """Every value of a repeatable flag (urfave's ``StringSliceFlag``), in order."""
+        flag = self._by_name.get(name)
+        return list(self._all.get(flag.name if flag else name, ()))
 
     def duration(self, name: str) -> float:
         """Seconds."""
