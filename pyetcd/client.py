@@ -15,6 +15,7 @@ Errors returned by the server are raised as :class:`pyetcd.errors.EtcdError`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import ssl
 from collections.abc import AsyncIterator, Sequence
@@ -119,6 +120,12 @@ def _int_header(headers: Any, name: str) -> int:
         return 0
 
 
+def basic_authorization(username: str, password: str) -> str:
+    """The ``Authorization`` header value for HTTP Basic credentials (RFC 7617, UTF-8)."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -155,7 +162,7 @@ class EtcdClient:
         self._ssl = ssl_context
         # Sent as a default header: aiohttp deprecates the session's ``auth`` argument.
         self._headers = (
-            {"Authorization": aiohttp.BasicAuth(username, password or "").encode()}
+            {"Authorization": basic_authorization(username, password or "")}
             if username else {}
         )
         self._request_timeout = request_timeout
