@@ -1,0 +1,104 @@
+"""WAL entries: what one logged state change is, and its JSON form.
+
+Three kinds, each one ASCII JSON object (``ensure_ascii``: invalid UTF-8 kept as lone
+surrogates travels as ``\\udcXX`` escapes and comes back unchanged):
+
+* a write request, :meth:`KeyRequest.to_dict` (PUT, POST, DELETE and the expiry ``SYNC``),
+  e.g. ``{"method":"PUT","key":"/a","time":1700000000000000000,"value":"1"}``. Failed
+  requests are logged too: replaying them fails them again and keeps the stats counters;
+* an internal write of etcd's own, ``{"internal":"/0/members/8e9e05c52164694d/attributes"}``
+  (the attributes a member publishes at every restart; it takes an index, like etcd's);
+* a no-op, ``{"noop":true}``: the disk probe written while the disk is failing, so that
+  ``/health`` turns healthy again once a write gets through. It changes nothing.
+
+Applying the entries of a log in order to the snapshot they follow rebuilds the store
+exactly: :func:`pyetcd.apply.apply` is deterministic and each request carries its own time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
+from typing import Any
+
+from pyetcd.apply import apply
+from pyetcd.errors import EtcdError
+from pyetcd.request import KeyRequest, Method
+from pyetcd.store import Store
+
+NOOP = b'{"noop":true}'
+
+
+@dataclass(frozen=True, slots=True)
+class Internal:
+    """One of etcd's own writes (see :meth:`pyetcd.store.Store.record_internal`)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Noop:
+    pass
+
+
+Entry = KeyRequest | Internal | Noop
+
+
+def encode(entry: Entry) -> bytes:
+    if isinstance(entry, KeyRequest):
+        return encode_request(entry)
+    if isinstance(entry, Internal):
+        return b'{"internal":' + _quote(entry.key).encode() + b"}"
+    return NOOP
+
+
+def encode_request(req: KeyRequest) -> bytes:
+    """The JSON of ``req.to_dict()``, built directly for the common plain PUT (3x faster)."""
+    if req.method is Method.PUT and _is_plain(req):
+        out = ('{"method":"PUT","key":' + _quote(req.key) + ',"time":' + str(req.time))
+        if req.value:
+            out += ',"value":' + _quote(req.value)
+        if req.expiration is not None:
+            out += ',"expiration":' + str(req.expiration)
+        return (out + "}").encode()
+    return json.dumps(req.to_dict(), separators=(",", ":")).encode()
+
+
+def _is_plain(req: KeyRequest) -> bool:
+    """Every field but method, key, time, value and expiration at its default."""
+    return (req.prev_exist is None and not (
+        req.dir or req.prev_value or req.prev_index or req.wait or req.wait_index
+        or req.recursive or req.sorted or req.quorum or req.stream or req.refresh
+        or req.no_value_on_success))
+
+
+def decode(raw: bytes) -> Entry:
+    data: dict[str, Any] = json.loads(raw)
+    if "method" in data:
+        return KeyRequest.from_dict(data)
+    if "internal" in data:
+        return Internal(str(data["internal"]))
+    if data.get("noop") is True:
+        return Noop()
+    raise ValueError(f"unknown WAL entry {raw[:80]!r}")
+
+
+def apply_internal(store: Store, entry: Internal) -> None:
+    """etcd's publish of the member attributes: a store Set of an internal key."""
+    store.record_internal(entry.key)
+    store.stats.sets_success += 1
+
+
+def replay_entry(store: Store, entry: Entry) -> None:
+    """Apply one logged entry during recovery (failures fail again, as they did live)."""
+    if isinstance(entry, KeyRequest):
+        try:
+            apply(store, entry)
+        except EtcdError:
+            pass
+    elif isinstance(entry, Internal):
+        apply_internal(store, entry)
+
+
+__all__ = ["Entry", "Internal", "Noop", "encode", "decode", "apply_internal", "replay_entry"]
