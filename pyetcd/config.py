@@ -9,8 +9,10 @@ and the command lines of scripts written for etcd work unchanged.
 Flags pyetcd acts on: ``--name``, ``--data-dir``, ``--listen-client-urls``,
 ``--advertise-client-urls``, ``--initial-advertise-peer-urls`` and
 ``--initial-cluster-token`` (they determine the member and cluster IDs, computed as etcd
-does), ``--log-level``, ``--debug``. Every other etcd flag is accepted and ignored (a
-single-member server has no peers to talk to), with a note in the log.
+does), ``--log-level``, ``--debug``, ``--snapshot-count`` (WAL entries between snapshots)
+and ``--unsafe-no-fsync`` (write the WAL without fsync: fast, not crash-safe). Every other
+etcd flag is accepted and ignored (a single-member server has no peers to talk to), with a
+note in the log.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from pyetcd.cluster import DEFAULT_CLUSTER_TOKEN, DEFAULT_PEER_URL
 SECONDS = 1.0
 DEFAULT_CLIENT_URL = "http://localhost:2379"
 SYNC_INTERVAL = 0.5 * SECONDS  # etcd's expiry sweep period (leader SYNC every 500 ms)
+DEFAULT_SNAPSHOT_COUNT = 100_000  # etcd's default; why it fits pyetcd: pyetcd.durable
 
 # Flags with values that pyetcd uses.
 USED_VALUE_FLAGS = frozenset({
     "name", "data-dir", "listen-client-urls", "advertise-client-urls",
     "initial-advertise-peer-urls", "initial-cluster-token", "log-level", "config-file",
+    "snapshot-count",
 })
+USED_BOOL_FLAGS = frozenset({"unsafe-no-fsync"})
 # etcd 3.4 flags that take a value and that pyetcd accepts and ignores.
 IGNORED_VALUE_FLAGS = frozenset({
-    "wal-dir", "snapshot-count", "heartbeat-interval", "election-timeout", "listen-peer-urls",
+    "wal-dir", "heartbeat-interval", "election-timeout", "listen-peer-urls",
     "listen-metrics-urls", "max-snapshots", "max-wals", "quota-backend-bytes",
     "backend-batch-limit", "backend-batch-interval", "backend-bbolt-freelist-type",
     "max-txn-ops", "max-request-bytes", "grpc-keepalive-min-time", "grpc-keepalive-interval",
@@ -92,6 +97,8 @@ class Config:
     initial_cluster_token: str = DEFAULT_CLUSTER_TOKEN
     log_level: str = "info"
     sync_interval: float = SYNC_INTERVAL
+    snapshot_count: int = DEFAULT_SNAPSHOT_COUNT  # WAL entries between snapshots
+    unsafe_no_fsync: bool = False
     ignored: tuple[str, ...] = field(default=())  # etcd flags given but not acted on
 
     @property
@@ -131,7 +138,10 @@ class Config:
             initial_advertise_peer_urls=urls("initial-advertise-peer-urls", (DEFAULT_PEER_URL,)),
             initial_cluster_token=flags.get("initial-cluster-token", DEFAULT_CLUSTER_TOKEN),
             log_level=level,
-            ignored=tuple(sorted(n for n in flags if n not in USED_VALUE_FLAGS)),
+            snapshot_count=_positive_int(flags, "snapshot-count", DEFAULT_SNAPSHOT_COUNT),
+            unsafe_no_fsync=_truthy(flags.get("unsafe-no-fsync", "")),
+            ignored=tuple(sorted(n for n in flags
+                                 if n not in USED_VALUE_FLAGS and n not in USED_BOOL_FLAGS)),
         )
         config.listen_urls()  # validate early, with etcd-like messages
         return config
@@ -156,6 +166,19 @@ def load_config_file(path: Path) -> dict[str, str]:
         elif value is not None:
             out[str(key)] = str(value)
     return out
+
+
+def _positive_int(flags: dict[str, str], name: str, default: int) -> int:
+    text = flags.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f'invalid value "{text}" for flag -{name}: parse error') from None
+    if value <= 0:
+        raise ConfigError(f'invalid value "{text}" for flag -{name}: must be positive')
+    return value
 
 
 def _truthy(text: str) -> bool:

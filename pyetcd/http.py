@@ -20,9 +20,10 @@ from collections.abc import Callable
 from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
-from pyetcd.api import Reply, V2Api, WatchReply
+from pyetcd.api import Reply, WatchReply
 from pyetcd.codec import event_json
 from pyetcd.request import MAX_FORM_BYTES
+from pyetcd.service import EtcdService
 from pyetcd.watchers import Watcher
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,9 @@ class Handler:
     (including stream watches answered from history, which no hub knows about).
     """
 
-    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns) -> None:
-        self.api = api
+    def __init__(self, service: EtcdService, clock: Callable[[], int] = time.time_ns) -> None:
+        self.service = service
+        self.api = service.api
         self.clock = clock
         self.watchers: set[Watcher] = set()
 
@@ -96,8 +98,10 @@ class Handler:
             body, close = await read_body(request)
         else:
             body, close = b"", False
-        result = self.api.handle(request.method, request.raw_path, body,
-                                 request.headers.get("Content-Type"), self.clock())
+        # A write returns once it is on disk (and applied); everything else at once.
+        result = await self.service.handle_async(request.method, request.raw_path, body,
+                                                 request.headers.get("Content-Type"),
+                                                 self.clock())
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)
