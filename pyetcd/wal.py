@@ -348,6 +348,7 @@ class WalWriter:
         assert self._fd is not None
         try:
             os.ftruncate(self._fd, size)
+            os.lseek(self._fd, size, os.SEEK_SET)  # a partial write moved the offset
             os.fsync(self._fd)
         except OSError as err:
             log.error("wal cannot undo failed write file=%s error=%r; refusing further writes",
