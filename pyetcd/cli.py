@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from pyetcd import ETCD_VERSION, __version__
 from pyetcd.config import Config, ConfigError, parse_flags
+from pyetcd.datadir import DataDirError
 from pyetcd.server import serve
 
 log = logging.getLogger("pyetcd")
@@ -22,6 +23,8 @@ An etcd v2 API server. Takes etcd's flags (one or two dashes) and ETCD_* variabl
   --advertise-client-urls URL[,URL...] client URLs reported in /v2/machines and /v2/members
   --initial-advertise-peer-urls URLS   with --initial-cluster-token: the member ID, as etcd
   --log-level debug|info|warn|error
+  --snapshot-count N                   WAL entries between snapshots (default 100000)
+  --unsafe-no-fsync                    do not fsync the WAL (fast; loses writes on a crash)
 Peer, cluster, TLS and tuning flags of etcd are accepted and ignored.
 """
 
@@ -61,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run(config)
     except KeyboardInterrupt:
         pass
+    except DataDirError as err:  # a damaged or foreign data dir: say which file, stop
+        log.error("cannot start: %s", err)
+        return 1
     except OSError as err:
         log.error("cannot serve: %s", err)
         return 1

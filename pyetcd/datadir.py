@@ -30,6 +30,7 @@ from pathlib import Path
 from pyetcd import entries
 from pyetcd.snapfile import (
     SnapMeta,
+    SnapshotError,
     encode_body,
     list_snapshots,
     read_snapshot,
@@ -111,8 +112,10 @@ class DataDir:
         try:
             meta, data = read_snapshot(path)
             store = Store.restore(data)
+        except SnapshotError as err:
+            raise DataDirError(str(err)) from err
         except (ValueError, KeyError, TypeError) as err:
-            raise DataDirError(f"{path}: {err}") from err
+            raise DataDirError(f"snapshot: {path} cannot be loaded: {err!r}") from err
         del data
         raft_index = meta.raft_index
 
