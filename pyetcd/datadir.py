@@ -119,18 +119,19 @@ class DataDir:
         del data
         raft_index = meta.raft_index
 
-        def on_entry(entry_lsn: int, raw: bytes) -> None:
+        def on_entries(first_lsn: int, raws: list[bytes]) -> None:
             nonlocal raft_index
             try:
-                entry = entries.decode(raw)
+                decoded = entries.decode_many(raws)
             except ValueError as err:
-                raise DataDirError(f"WAL entry {entry_lsn} in {self.wal_dir} "
-                                   f"cannot be decoded: {err}") from err
-            entries.replay_entry(store, entry)
-            raft_index += 1
+                raise DataDirError(f"WAL entries {first_lsn}..{first_lsn + len(raws) - 1} in "
+                                   f"{self.wal_dir} cannot be decoded: {err}") from err
+            for entry in decoded:
+                entries.replay_entry(store, entry)
+            raft_index += len(decoded)
 
         try:
-            result = replay(self.wal_dir, meta.lsn, on_entry)
+            result = replay(self.wal_dir, meta.lsn, on_entries)
         except WalError as err:
             raise DataDirError(str(err)) from err
         return Recovered(store, raft_index, meta.lsn, result.next_lsn, result.next_seq,

@@ -69,7 +69,11 @@ async def open_service(config: Config, now: int) -> EtcdService:
             fresh.bootstrap()
             return fresh.store, fresh.raft_index
 
-        rec = datadir.recover(bootstrap)
+        gc.disable()  # recovery creates millions of objects: no collections meanwhile (3x faster)
+        try:
+            rec = datadir.recover(bootstrap)
+        finally:
+            gc.enable()
     except BaseException:
         datadir.close()
         raise

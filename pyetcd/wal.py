@@ -195,8 +195,10 @@ def scan(data: bytes, path: Path, last: bool) -> tuple[list[Frame], int | None]:
     return frames, None
 
 
-def replay(wal_dir: Path, after_lsn: int, on_entry: Callable[[int, bytes], None]) -> ReplayResult:
-    """Hand every entry with LSN > ``after_lsn`` to ``on_entry(lsn, raw)``, in order.
+def replay(wal_dir: Path, after_lsn: int,
+           on_entries: Callable[[int, list[bytes]], None]) -> ReplayResult:
+    """Hand every entry with LSN > ``after_lsn`` to ``on_entries(first_lsn, raws)``, in order,
+    one call per frame (so a frame's entries can be decoded in one go).
 
     Raises :class:`WalError` on corruption before the tail or on a gap in the LSNs (a
     missing segment). A torn tail of the last segment is cut off, with a warning.
@@ -220,8 +222,7 @@ def replay(wal_dir: Path, after_lsn: int, on_entry: Callable[[int, bytes], None]
             if frame.first_lsn != expected:
                 raise WalError(seg.path, frame.offset,
                                f"entry {frame.first_lsn} found where {expected} was expected")
-            for n, raw in enumerate(frame.entries):
-                on_entry(frame.first_lsn + n, raw)
+            on_entries(frame.first_lsn, frame.entries)
             replayed += len(frame.entries)
             expected = frame.next_lsn
         if torn_at is not None:

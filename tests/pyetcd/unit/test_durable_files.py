@@ -63,7 +63,12 @@ def test_the_plain_put_fast_path_is_taken() -> None:
                                    b'"expiration":%d}' % (T0, T0 + 1))
 
 
-def test_an_unknown_entry_is_refused() -> None:
+def test_a_frame_decodes_in_one_go_and_odd_entries_are_refused() -> None:
+    raws = [encode(Noop()), encode(Internal("/0/x")), encode_request(sync_request(T0))]
+    assert entries.decode_many(raws) == [Noop(), Internal("/0/x"), sync_request(T0)]
+    for bad in ([b'{"what":1}'], [b"1"], [b'{"noop":true},{"noop":true}']):
+        with pytest.raises(ValueError):
+            entries.decode_many(bad)
     with pytest.raises(ValueError):
         decode(b'{"what":1}')
 

@@ -146,7 +146,7 @@ def write_segment(d: Path, seq: int, first_lsn: int, *batches: list[bytes]) -> P
 
 def collect(d: Path, after: int) -> tuple[list[tuple[int, bytes]], wal.ReplayResult]:
     got: list[tuple[int, bytes]] = []
-    result = replay(d, after, lambda lsn, raw: got.append((lsn, raw)))
+    result = replay(d, after, lambda first, raws: got.extend(enumerate(raws, first)))
     return got, result
 
 
