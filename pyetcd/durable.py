@@ -114,13 +114,6 @@ class Durable(Generic[T, R]):
     async def write(self, raw: bytes, item: T) -> R:
         return await self.committer.write(raw, item)
 
-    def snapshot_now(self) -> bool:
-        """Start a snapshot between batches; False if one is running or a batch is in flight."""
-        if self.snapshotter.running or self.committer.pending:
-            return False
-        self._snapshot()
-        return True
-
     async def close(self) -> None:
         """Finish what was submitted, close the WAL, let a running snapshot end, unlock."""
         if self._probe is not None:

@@ -205,3 +205,19 @@ def test_unfinished_snapshots_are_removed_and_old_files_go_after_a_new_snapshot(
     assert sorted(os.listdir(d.wal_dir)) == [segment_name(3, 3)]
     assert d.recover(bootstrap).store.index == 6
     d.close()
+
+
+# ---- flags -----------------------------------------------------------------------------
+
+
+def test_durability_flags_and_their_environment_variables() -> None:
+    from pyetcd.config import Config, ConfigError
+
+    config = Config.from_args(["--snapshot-count", "500", "--unsafe-no-fsync"], env={})
+    assert (config.snapshot_count, config.unsafe_no_fsync) == (500, True)
+    assert "snapshot-count" not in config.ignored and "unsafe-no-fsync" not in config.ignored
+    assert Config.from_args([], env={"ETCD_SNAPSHOT_COUNT": "7"}).snapshot_count == 7
+    assert Config.from_args([], env={}).snapshot_count == 100_000
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(ConfigError, match="snapshot-count"):
+            Config.from_args([f"--snapshot-count={bad}"], env={})
