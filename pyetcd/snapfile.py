@@ -76,6 +76,7 @@ def list_snapshots(snap_dir: Path) -> list[tuple[int, Path]]:
 
 
 def encode_body(store: Store) -> bytes:
+    """The snapshot body: ``Store.snapshot()`` as compact JSON."""
     return json.dumps(store.snapshot(), separators=(",", ":")).encode()
 
 
@@ -137,10 +138,13 @@ def _child(snap_dir: Path, store: Store, meta: SnapMeta) -> None:
     """The forked child: no logging, no event loop, no collector; leaves with ``_exit``."""
     code = 1
     try:
-        gc.disable()  # a collection would touch (and so copy) every object of the parent
         signal.set_wakeup_fd(-1)  # the loop's wake-up socket is shared with the parent
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
+        # Hold none of the parent's files: if the parent dies, its clients must see their
+        # connections close, its port must be free and its data-dir lock released at once.
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        gc.disable()  # a collection would touch (and so copy) every object of the parent
         write_snapshot(snap_dir, meta, encode_body(store))
         code = 0
     finally:
