@@ -330,6 +330,7 @@ class WalWriter:
 
     def _open_segment(self) -> None:
         path = self.wal_dir / segment_name(self.next_seq, self.next_lsn)
+        self.next_seq += 1  # a failed attempt leaves its name behind: the next one gets a new
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         except OSError as err:
@@ -342,7 +343,6 @@ class WalWriter:
             raise WalWriteError("sync", self.wal_dir, err) from err
         self.close()
         self._fd, self._path, self._size = fd, path, 0
-        self.next_seq += 1
         self._rotate = False
 
     def _undo(self, size: int, failure: WalWriteError) -> None:

@@ -271,3 +271,15 @@ def test_unsafe_no_fsync_skips_the_fsync(tmp_path: Path, monkeypatch: pytest.Mon
     w = WalWriter(tmp_path, 1, 1, fsync=False)
     assert w.append([e(1)]).fsync_seconds == 0.0
     assert calls == []
+
+
+def test_a_segment_that_cannot_be_created_is_retried_under_a_new_name(tmp_path: Path) -> None:
+    (tmp_path / segment_name(1, 1)).write_bytes(b"")  # e.g. left by a failed attempt
+    w = WalWriter(tmp_path, 1, 1)
+    with pytest.raises(WalWriteError, match="^open .*: file exists$"):
+        w.append([e(1)])
+    w.append([e(1)])
+    w.close()
+    assert w.path.name == segment_name(2, 1)
+    got, _ = collect(tmp_path, 0)
+    assert got == [(1, e(1))]
