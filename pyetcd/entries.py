@@ -9,7 +9,12 @@ surrogates travels as ``\\udcXX`` escapes and comes back unchanged):
 * an internal write of etcd's own, ``{"internal":"/0/members/8e9e05c52164694d/attributes"}``
   (the attributes a member publishes at every restart; it takes an index, like etcd's);
 * a no-op, ``{"noop":true}``: the disk probe written while the disk is failing, so that
-  ``/health`` turns healthy again once a write gets through. It changes nothing.
+  ``/health`` turns healthy again once a write gets through. It changes nothing;
+* a group of writes that form one change, ``{"group":[{"req":{...},"tolerate":[105]},...]}``
+  (a v2 auth change is one: etcd's auth directories, then the user or role): applied in
+  order, a failure whose code the write tolerates is skipped, any other ends the group, as
+  the live request did. Logging the group whole, not its requests one by one, keeps replay
+  from applying writes that came after a failure live.
 
 Applying the entries of a log in order to the snapshot they follow rebuilds the store
 exactly: :func:`pyetcd.apply.apply` is deterministic and each request carries its own time.
@@ -42,7 +47,14 @@ class Noop:
     pass
 
 
-Entry = KeyRequest | Internal | Noop
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Writes applied in order as one change; ``tolerate``: error codes that do not stop it."""
+
+    writes: tuple[tuple[KeyRequest, frozenset[int]], ...]
+
+
+Entry = KeyRequest | Internal | Noop | Group
 
 
 def encode(entry: Entry) -> bytes:
@@ -50,6 +62,9 @@ def encode(entry: Entry) -> bytes:
         return encode_request(entry)
     if isinstance(entry, Internal):
         return b'{"internal":' + _quote(entry.key).encode() + b"}"
+    if isinstance(entry, Group):
+        writes = [{"req": req.to_dict(), "tolerate": sorted(codes)} for req, codes in entry.writes]
+        return json.dumps({"group": writes}, separators=(",", ":")).encode()
     return NOOP
 
 
@@ -94,6 +109,9 @@ def _from_data(data: Any) -> Entry:
         return Internal(str(data["internal"]))
     if data.get("noop") is True:
         return Noop()
+    if "group" in data:
+        return Group(tuple((KeyRequest.from_dict(w["req"]), frozenset(w["tolerate"]))
+                           for w in data["group"]))
     raise ValueError(f"unknown WAL entry {data!r:.80}")
 
 
@@ -112,7 +130,19 @@ def replay_entry(store: Store, entry: Entry) -> None:
             pass
     elif isinstance(entry, Internal):
         apply_internal(store, entry)
+    elif isinstance(entry, Group):
+        apply_group(store, entry)
 
 
-__all__ = ["Entry", "Internal", "Noop", "encode", "decode", "decode_many", "apply_internal",
-           "replay_entry"]
+def apply_group(store: Store, group: Group) -> None:
+    """Apply a group's writes in order; stop at the first failure it does not tolerate."""
+    for req, tolerated in group.writes:
+        try:
+            apply(store, req)
+        except EtcdError as err:
+            if err.code not in tolerated:
+                return
+
+
+__all__ = ["Entry", "Internal", "Noop", "Group", "encode", "decode", "decode_many",
+           "apply_internal", "apply_group", "replay_entry"]

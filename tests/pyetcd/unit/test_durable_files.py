@@ -73,6 +73,24 @@ def test_a_frame_decodes_in_one_go_and_odd_entries_are_refused() -> None:
         decode(b'{"what":1}')
 
 
+def test_a_group_replays_as_one_change_and_stops_where_the_live_one_stopped() -> None:
+    from pyetcd.entries import Group
+
+    mkdir = KeyRequest(Method.PUT, "/g", T0, dir=True, prev_exist=False)
+    first = KeyRequest(Method.PUT, "/g/a", T0, value="1", prev_exist=False)
+    after = KeyRequest(Method.PUT, "/g/b", T0, value="2")
+    group = Group(((mkdir, frozenset({105})), (first, frozenset()), (after, frozenset())))
+    assert decode(encode(group)) == group
+    store = Store()
+    entries.replay_entry(store, group)
+    assert [store.get(k, False, False, T0).node.value for k in ("/g/a", "/g/b")] == ["1", "2"]
+    store.set("/g/a", False, "changed", None, False, T0)
+    entries.replay_entry(store, group)  # /g exists: tolerated; /g/a exists: the group ends
+    assert store.get("/g/a", False, False, T0).node.value == "changed"
+    assert store.stats.create_fail == 2 and store.get("/g/b", False, False, T0).node.value == "2"
+    assert store.index == 4  # mkdir, a, b, changed: the second replay wrote nothing
+
+
 # ---- snapshot files --------------------------------------------------------------------
 
 
