@@ -11,6 +11,7 @@ from pyetcd import ETCD_VERSION, __version__
 from pyetcd.config import Config, ConfigError, parse_flags
 from pyetcd.datadir import DataDirError
 from pyetcd.server import serve
+from pyetcd.wal import q
 
 log = logging.getLogger("pyetcd")
 
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     except DataDirError as err:  # a damaged or foreign data dir: say which file, stop
-        log.error("cannot start: %s", err)
+        log.error('msg="cannot start" error=%s', q(err))
         return 1
     except OSError as err:
         log.error("cannot serve: %s", err)

@@ -39,7 +39,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
-from pyetcd.wal import AppendResult, WalWriteError
+from pyetcd.wal import AppendResult, WalWriteError, q
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class GroupCommitter(Generic[T, R]):
         except WalWriteError as err:
             self._failed(batch, err)
         except Exception as err:  # a bug in the writer: fail the batch, keep serving
-            log.exception("wal append crashed")
+            log.exception('msg="wal append crashed"')
             self._failed(batch, WalWriteError("write", Path(str(getattr(self.writer, "path", ""))),
                                               OSError(errno.EIO, str(err))))
         else:
@@ -154,7 +154,7 @@ class GroupCommitter(Generic[T, R]):
 
     def _failed(self, batch: list[tuple[T, Callable[[R], None]]], err: WalWriteError) -> None:
         if self.healthy:
-            log.error("wal write failed entries=%d error=%r", len(batch), str(err))
+            log.error('msg="wal write failed" entries=%d error=%s', len(batch), q(err))
         self.healthy = False
         self.last_error = err
         for item, done in batch:
@@ -173,4 +173,4 @@ def _call(done: Callable[[R], None], result: R) -> None:
     try:
         done(result)
     except Exception:
-        log.exception("write completion callback failed")
+        log.exception('msg="write completion callback failed"')

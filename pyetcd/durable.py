@@ -34,7 +34,7 @@ from pyetcd.datadir import DataDir, Recovered
 from pyetcd.metrics import REGISTRY, Counter, Gauge, Histogram, exponential_buckets
 from pyetcd.snapfile import SnapMeta, SnapshotDone, Snapshotter
 from pyetcd.store import Store
-from pyetcd.wal import AppendResult, WalWriteError, WalWriter
+from pyetcd.wal import AppendResult, WalWriteError, WalWriter, q
 
 log = logging.getLogger(__name__)
 
@@ -146,24 +146,24 @@ class Durable(Generic[T, R]):
         try:
             self.snapshotter.start(store, meta)
         except OSError as err:
-            log.error("snapshot fork failed error=%r", err)
+            log.error('msg="snapshot fork failed" error=%s', q(err))
             return
         SNAP_FORK.observe(self.snapshotter.fork_seconds)
-        log.info("snapshot started lsn=%d index=%d pid=%d fork_ms=%.1f", meta.lsn, meta.index,
+        log.info('msg="snapshot started" lsn=%d index=%d pid=%d fork_ms=%.1f', meta.lsn, meta.index,
                  self.snapshotter.pid or 0, self.snapshotter.fork_seconds * 1e3)
 
     def _snapshot_done(self, done: SnapshotDone) -> None:
         if not done.ok:
-            log.error("snapshot failed lsn=%d file=%s", done.meta.lsn, done.path)
+            log.error('msg="snapshot failed" lsn=%d file=%s', done.meta.lsn, q(done.path))
             return
         SNAP_SAVE.observe(done.seconds)
         self.snapshot_lsn = done.meta.lsn
         try:
             removed = self.datadir.remove_obsolete(done.meta.lsn)
         except OSError as err:
-            log.warning("cannot remove old WAL/snapshot files error=%r", err)
+            log.warning('msg="cannot remove old WAL/snapshot files" error=%s', q(err))
             removed = 0
-        log.info("snapshot saved lsn=%d index=%d seconds=%.2f removed_files=%d",
+        log.info('msg="snapshot saved" lsn=%d index=%d seconds=%.2f removed_files=%d',
                  done.meta.lsn, done.meta.index, done.seconds, removed)
 
     # ---- failures and the disk probe ---------------------------------------------------
@@ -178,4 +178,4 @@ class Durable(Generic[T, R]):
             await asyncio.sleep(PROBE_INTERVAL)
             if not self.committer.healthy and not self.committer.pending:
                 await self.committer.write(entries.NOOP, self._noop)
-        log.info("wal writes succeed again")
+        log.info('msg="wal writes succeed again"')

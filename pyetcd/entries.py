@@ -22,7 +22,9 @@ exactly: :func:`pyetcd.apply.apply` is deterministic and each request carries it
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import operator
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quote  # type: ignore[attr-defined]
 from typing import Any
@@ -80,12 +82,17 @@ def encode_request(req: KeyRequest) -> bytes:
     return json.dumps(req.to_dict(), separators=(",", ":")).encode()
 
 
+# Every field but method, key, time, value and expiration, and its default: a request with
+# all of them at their defaults takes the fast path. Read from the dataclass, so a field
+# added to KeyRequest later can never be dropped silently by the fast path.
+_OTHER_FIELDS = tuple(f for f in dataclasses.fields(KeyRequest)
+                      if f.name not in ("method", "key", "time", "value", "expiration"))
+_others = operator.attrgetter(*(f.name for f in _OTHER_FIELDS))
+_OTHER_DEFAULTS = tuple(f.default for f in _OTHER_FIELDS)
+
+
 def _is_plain(req: KeyRequest) -> bool:
-    """Every field but method, key, time, value and expiration at its default."""
-    return (req.prev_exist is None and not (
-        req.dir or req.prev_value or req.prev_index or req.wait or req.wait_index
-        or req.recursive or req.sorted or req.quorum or req.stream or req.refresh
-        or req.no_value_on_success))
+    return bool(_others(req) == _OTHER_DEFAULTS)
 
 
 def decode(raw: bytes) -> Entry:

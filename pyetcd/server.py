@@ -35,6 +35,7 @@ from pyetcd.metrics import REGISTRY, add_process_metrics
 from pyetcd.request import sync_request
 from pyetcd.service import EtcdService, Item, Result
 from pyetcd.store import Store
+from pyetcd.wal import q
 
 log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 5.0  # seconds in-flight requests get to finish after a stop signal
@@ -84,8 +85,8 @@ async def open_service(config: Config, now: int) -> EtcdService:
         service.fail_item, Noop(), snapshot_count=config.snapshot_count,
         fsync=not config.unsafe_no_fsync)
     service.durable = durable
-    log.info("recovered data_dir=%s fresh=%s snapshot_lsn=%d replayed=%d torn_bytes=%d "
-             "index=%d seconds=%.3f", datadir.path, rec.fresh, rec.snapshot_lsn, rec.replayed,
+    log.info('msg="recovered" data_dir=%s fresh=%s snapshot_lsn=%d replayed=%d torn_bytes=%d '
+             "index=%d seconds=%.3f", q(datadir.path), rec.fresh, rec.snapshot_lsn, rec.replayed,
              rec.torn_bytes, api.store.index, rec.seconds)
     if not rec.fresh:
         await service.publish_attributes()
@@ -145,7 +146,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         handler.close_watches()
         await runner.cleanup()  # waits for in-flight requests, writes included
         await service.close()
-        log.info("stopped index=%d", api.store.index)
+        log.info('msg="stopped" index=%d', api.store.index)
 
 
 def _signal_event() -> asyncio.Event:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from pyetcd.store import Store
-from pyetcd.wal import fsync_dir
+from pyetcd.wal import fsync_dir, q
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def read_snapshot(path: Path) -> tuple[SnapMeta, dict[str, Any]]:
 
 def remove_temp_files(snap_dir: Path) -> None:
     for path in snap_dir.glob("*.snap.tmp"):
-        log.info("removing unfinished snapshot file=%s", path)
+        log.info('msg="removing unfinished snapshot" file=%s', q(path))
         path.unlink()
 
 
@@ -198,7 +198,7 @@ class Snapshotter:
         try:
             await asyncio.wait_for(self._exited.wait(), timeout)
         except TimeoutError:
-            log.warning("snapshot still running at shutdown, stopping it pid=%d", self.pid)
+            log.warning('msg="snapshot still running at shutdown, stopping it" pid=%d', self.pid)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, 9)
             await self._exited.wait()

@@ -38,6 +38,7 @@ segment looks exactly like a torn write, so that frame is dropped with a warning
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import re
@@ -228,8 +229,8 @@ def replay(wal_dir: Path, after_lsn: int,
         if torn_at is not None:
             torn = len(data) - torn_at
             reason = decode_frame(data, torn_at)
-            log.warning("wal torn tail dropped file=%s offset=%d bytes=%d reason=%r",
-                        seg.path, torn_at, torn, reason)
+            log.warning('msg="wal torn tail dropped" file=%s offset=%d bytes=%d reason=%s',
+                        q(seg.path), torn_at, torn, q(reason))
             _truncate(seg.path, torn_at)
     next_seq = segments[-1].seq + 1 if segments else 1
     return ReplayResult(expected, next_seq, replayed, torn)
@@ -242,6 +243,14 @@ def _truncate(path: Path, size: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def q(value: object) -> str:
+    """A log field value: bare when it has no space, quote or ``=``, else a quoted string."""
+    text = str(value)
+    if text and not any(c in text for c in ' "=\\\n\t'):
+        return text
+    return json.dumps(text)
 
 
 def fsync_dir(path: Path) -> None:
@@ -352,8 +361,8 @@ class WalWriter:
             os.lseek(self._fd, size, os.SEEK_SET)  # a partial write moved the offset
             os.fsync(self._fd)
         except OSError as err:
-            log.error("wal cannot undo failed write file=%s error=%r; refusing further writes",
-                      self._path, err)
+            log.error('msg="wal cannot undo a failed write; refusing further writes" file=%s '
+                      "error=%s", q(self._path), q(err))
             self.broken = failure
 
 

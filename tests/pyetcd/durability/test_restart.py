@@ -139,7 +139,7 @@ def test_sigterm_finishes_writes_ends_watches_and_exits_zero(tmp_path: Path) -> 
         assert server.proc.wait(15) == 0
         assert polled == b""
         assert streamed.count(b'"action":"set"') >= 1
-        assert "stopped index=" in server.log()
+        assert 'msg="stopped" index=' in server.log()
         assert load.failures == []  # no write was answered with an error
     with procs.pyetcd(tmp_path, "s") as server:
         for key, (value, index) in load.acked.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
@@ -55,6 +56,15 @@ def test_entries_round_trip_through_ascii_json() -> None:
     assert decode(encode(Internal("/0/members/1/attributes"))) == Internal(
         "/0/members/1/attributes")
     assert decode(encode(Noop())) == Noop()
+
+
+@pytest.mark.parametrize("field", [f for f in dataclasses.fields(KeyRequest)
+                                   if f.name not in ("method", "key", "time")])
+def test_no_field_of_a_put_is_lost_by_the_fast_path(field: dataclasses.Field[object]) -> None:
+    odd = {bool: True, int: 7, str: "x"}
+    value = True if field.name == "prev_exist" else odd.get(type(field.default), 7)
+    req = KeyRequest(Method.PUT, "/a", T0, **{field.name: value})
+    assert decode(encode_request(req)) == req
 
 
 def test_the_plain_put_fast_path_is_taken() -> None:
