@@ -24,7 +24,7 @@ class _OnShutdown(logging.Handler):
         self.event = event
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage() == "shutting down":
+        if "shutting down" in record.getMessage():
             self.event.set()
 
 
