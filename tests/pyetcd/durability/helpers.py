@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -120,20 +121,36 @@ def frame_offsets(path: Path) -> list[wal.Frame]:
 
 @contextlib.contextmanager
 def ext4_image(tmp_path: Path) -> Iterator[Path]:
-    """A small ext4 file system on a loop device, mounted at a directory of the test."""
+    """A small ext4 file system on a loop device of our own, mounted at a directory of the
+    test; unmounted and detached afterwards (a shut-down ext4 may be busy for a moment)."""
     image, mnt = tmp_path / "fs.img", tmp_path / "fs"
     mnt.mkdir(exist_ok=True)
     if not image.exists():
         with image.open("wb") as f:
             f.truncate(32 << 20)
         subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True, capture_output=True)
-    result = subprocess.run(["mount", "-o", "loop", str(image), str(mnt)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot loop-mount an ext4 image: {result.stderr.strip()}")
+    attach = subprocess.run(["losetup", "--find", "--show", str(image)], capture_output=True,
+                            text=True)
+    if attach.returncode != 0:
+        pytest.skip(f"cannot attach a loop device: {attach.stderr.strip()}")
+    device = attach.stdout.strip()
     try:
-        yield mnt
+        result = subprocess.run(["mount", device, str(mnt)], capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount an ext4 image: {result.stderr.strip()}")
+        try:
+            yield mnt
+        finally:
+            _retry(["umount", str(mnt)])
     finally:
-        subprocess.run(["umount", str(mnt)], check=False, capture_output=True)
+        _retry(["losetup", "-d", device])
 
 
+def _retry(argv: list[str], attempts: int = 50) -> None:
+    """Run a clean-up command until it succeeds (EBUSY passes within a second or so)."""
+    for _ in range(attempts):
+        result = subprocess.run(argv, capture_output=True, text=True)
+        if result.returncode == 0:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{' '.join(argv)} failed: {result.stderr.strip()}")
