@@ -86,6 +86,7 @@ def test_keys_that_expired_while_down_expire_right_after_start(tmp_path: Path) -
         assert get(server.url, "/keep").body["node"]["ttl"] > 590
 
 
+@pytest.mark.slow
 def test_every_acknowledged_write_survives_sigkill_under_load(tmp_path: Path) -> None:
     # A small --snapshot-count so snapshots, WAL rotation and cleanup happen during the load.
     extra = ["--snapshot-count", "400"]
