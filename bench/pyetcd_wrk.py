@@ -1,8 +1,11 @@
 """Quick side-by-side throughput of pyetcd and the real etcd 3.4 with wrk (GET and PUT).
 
 Starts both servers on free loopback ports, runs wrk against each in the same run, and
-prints requests/s, p50 and p99 for each and the ratio pyetcd/etcd. A guide, not a timed
-test: numbers move with the machine's load (say so when you quote them).
+prints requests/s, p50 and p99 for each and the ratio pyetcd/etcd. For PUT it also prints
+how many writes each WAL fsync carried on each server (group commit; both servers report
+``etcd_disk_wal_fsync_duration_seconds_count``). pyetcd's PUTs are durable (fsynced), as
+etcd's are. A guide, not a timed test: numbers move with the machine's load (say so when
+you quote them).
 
     .venv/bin/python bench/pyetcd_wrk.py [--connections 64] [--seconds 5]
 """
@@ -48,6 +51,12 @@ def wrk(url: str, connections: int, seconds: int, script: Path | None) -> dict[s
     return {"rps": rps, "p50": pct("50"), "p99": pct("99")}
 
 
+def fsyncs(url: str) -> float:
+    text = urllib.request.urlopen(url + "/metrics").read().decode()
+    m = re.search(r"^etcd_disk_wal_fsync_duration_seconds_count (\S+)$", text, re.M)
+    return float(m.group(1)) if m else float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, nargs="+", default=[64])
@@ -64,13 +73,19 @@ def main() -> int:
             urllib.request.urlopen(urllib.request.Request(
                 server.url + "/v2/keys/bench/get", data=b"value=hello", method="PUT"))
         print(f"{'test':<12}{'conns':>6}{'etcd rps':>11}{'pyetcd rps':>12}{'ratio':>7}"
-              f"{'etcd p99':>10}{'py p99':>9}")
+              f"{'etcd p99':>10}{'py p99':>9}{'etcd PUT/fsync':>16}{'py PUT/fsync':>14}")
         for conns in args.connections:
             for name, path, lua in (("GET", "/v2/keys/bench/get", None), ("PUT", "/", script)):
+                syncs = [fsyncs(ref.url), fsyncs(py.url)]
                 a = wrk(ref.url + path, conns, args.seconds, lua)
                 b = wrk(py.url + path, conns, args.seconds, lua)
+                per_sync = ""
+                if name == "PUT":
+                    ra = a["rps"] * args.seconds / (fsyncs(ref.url) - syncs[0])
+                    rb = b["rps"] * args.seconds / (fsyncs(py.url) - syncs[1])
+                    per_sync = f"{ra:>16.1f}{rb:>14.1f}"
                 print(f"{name:<12}{conns:>6}{a['rps']:>11.0f}{b['rps']:>12.0f}"
-                      f"{b['rps'] / a['rps']:>7.2f}{a['p99']:>9.1f}ms{b['p99']:>7.1f}ms")
+                      f"{b['rps'] / a['rps']:>7.2f}{a['p99']:>9.1f}ms{b['p99']:>7.1f}ms{per_sync}")
     return 0
 
 

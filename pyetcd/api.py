@@ -18,6 +18,7 @@ canonical form and in the sorted order Go writes them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyetcd import ETCD_CLUSTER_VERSION, ETCD_VERSION
@@ -117,6 +118,9 @@ class V2Api:
     raft_index: int = 0  # raft entries "committed": writes, syncs and quorum reads
     client_cert_auth: bool = False  # --client-cert-auth: a TLS client's CN may name a user
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
+    # /health and /metrics: the server's durability layer and registry plug in here.
+    health_check: Callable[[], bool] = field(default=lambda: True)
+    metrics_text: Callable[[], bytes] | None = None
     _cluster_hex: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -244,13 +248,18 @@ class V2Api:
                                separators=(",", ":")).encode()
             return Reply(200, {**CORS, "Content-Type": JSON}, body_)
         if path == "/health":
-            return Reply(200, {**CORS, "Content-Type": TEXT}, b'{"health":"true"}')
+            if self.health_check():
+                return Reply(200, {**CORS, "Content-Type": TEXT}, b'{"health":"true"}')
+            # etcd: http.Error(w, `{"health":"false"}`, 503)
+            return Reply(503, {**CORS, "Content-Type": TEXT, "X-Content-Type-Options": "nosniff"},
+                         b'{"health":"false"}\n')
         if path == "/v2/machines":
             urls = ", ".join(self.cluster.client_urls).encode()
             return Reply(200, {**CORS, "Content-Type": TEXT}, b"" if method == "HEAD" else urls)
         if path == "/metrics":
+            body_ = self._metrics() if self.metrics_text is None else self.metrics_text()
             return Reply(200, {**CORS, "Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
-                         self._metrics())
+                         body_)
         return Reply(200, {**CORS, "Content-Type": JSON}, self._stats(path, now))
 
     def _member_json(self) -> bytes:

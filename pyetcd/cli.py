@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 from pyetcd import ETCD_VERSION, __version__, logfmt
 from pyetcd.config import Config, ConfigError, parse_flags
+from pyetcd.datadir import DataDirError
 from pyetcd.server import serve
+from pyetcd.wal import q
 
 log = logging.getLogger("pyetcd")
 
@@ -29,6 +31,8 @@ An etcd v2 API server. Takes etcd's flags (one or two dashes) and ETCD_* variabl
   --max-watchers N                     open watch responses (default 10000)
   --header-timeout D                   to receive a request's headers (default 10s)
   --idle-timeout D                     keep-alive connection with no request (default 300s)
+  --snapshot-count N                   WAL entries between snapshots (default 100000)
+  --unsafe-no-fsync                    do not fsync the WAL (fast; loses writes on a crash)
 Peer, cluster and tuning flags of etcd are accepted and ignored.
 """
 
@@ -66,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run(config)
     except KeyboardInterrupt:
         pass
+    except DataDirError as err:  # a damaged or foreign data dir: say which file, stop
+        log.error('msg="cannot start" error=%s', q(err))
+        return 1
     except OSError as err:
         log.error('msg="cannot serve" error=%s', logfmt.quote(str(err)))
         return 1

@@ -12,7 +12,9 @@ Flags pyetcd acts on: ``--name``, ``--data-dir``, ``--listen-client-urls``,
 does), ``--log-level``, ``--debug``, and the client TLS flags ``--cert-file``,
 ``--key-file``, ``--trusted-ca-file``, ``--client-cert-auth`` (etcd's meaning: https listen
 URLs need a certificate and key; a trusted CA or client-cert-auth makes client certificates
-required). Every other etcd flag is accepted and ignored (a single-member server has no
+required), ``--snapshot-count`` (WAL entries between snapshots) and
+``--unsafe-no-fsync`` (write the WAL without fsync: fast, not crash-safe). Every other etcd
+flag is accepted and ignored (a single-member server has no
 peers to talk to), with a note in the log.
 
 pyetcd's own limits (etcd 3.4 has no equivalent; see :mod:`pyetcd.listener`):
@@ -34,6 +36,7 @@ from pyetcd.cluster import DEFAULT_CLUSTER_TOKEN, DEFAULT_PEER_URL
 SECONDS = 1.0
 DEFAULT_CLIENT_URL = "http://localhost:2379"
 SYNC_INTERVAL = 0.5 * SECONDS  # etcd's expiry sweep period (leader SYNC every 500 ms)
+DEFAULT_SNAPSHOT_COUNT = 100_000  # etcd's default; why it fits pyetcd: pyetcd.durable
 # Limits (pyetcd's own). 10000 connections and watchers stay under the 20000 open files a
 # process may have here, with room for the data files; a header timeout of 10 s is ample
 # for any client on a LAN; 300 s idle keep-alive outlasts the clients' own pools.
@@ -46,12 +49,13 @@ IDLE_TIMEOUT = 300 * SECONDS
 USED_VALUE_FLAGS = frozenset({
     "name", "data-dir", "listen-client-urls", "advertise-client-urls",
     "initial-advertise-peer-urls", "initial-cluster-token", "log-level", "config-file",
+    "snapshot-count",
     "cert-file", "key-file", "trusted-ca-file",
     "max-connections", "max-watchers", "header-timeout", "idle-timeout",
 })
 # etcd 3.4 flags that take a value and that pyetcd accepts and ignores.
 IGNORED_VALUE_FLAGS = frozenset({
-    "wal-dir", "snapshot-count", "heartbeat-interval", "election-timeout", "listen-peer-urls",
+    "wal-dir", "heartbeat-interval", "election-timeout", "listen-peer-urls",
     "listen-metrics-urls", "max-snapshots", "max-wals", "quota-backend-bytes",
     "backend-batch-limit", "backend-batch-interval", "backend-bbolt-freelist-type",
     "max-txn-ops", "max-request-bytes", "grpc-keepalive-min-time", "grpc-keepalive-interval",
@@ -68,7 +72,7 @@ IGNORED_VALUE_FLAGS = frozenset({
 })
 # Boolean flags pyetcd acts on (the rest of BOOL_FLAGS are accepted and ignored).
 USED_BOOL_FLAGS = frozenset({"client-cert-auth", "auto-tls", "debug", "enable-v2", "version",
-                             "help"})
+                             "help", "unsafe-no-fsync"})
 # etcd 3.4 boolean flags.
 BOOL_FLAGS = frozenset({
     "enable-v2", "enable-pprof", "client-cert-auth", "peer-client-cert-auth", "auto-tls",
@@ -111,6 +115,8 @@ class Config:
     initial_cluster_token: str = DEFAULT_CLUSTER_TOKEN
     log_level: str = "info"
     sync_interval: float = SYNC_INTERVAL
+    snapshot_count: int = DEFAULT_SNAPSHOT_COUNT  # WAL entries between snapshots
+    unsafe_no_fsync: bool = False
     cert_file: str = ""
     key_file: str = ""
     trusted_ca_file: str = ""
@@ -162,6 +168,8 @@ class Config:
             initial_advertise_peer_urls=urls("initial-advertise-peer-urls", (DEFAULT_PEER_URL,)),
             initial_cluster_token=flags.get("initial-cluster-token", DEFAULT_CLUSTER_TOKEN),
             log_level=level,
+            snapshot_count=_positive_int(flags, "snapshot-count", DEFAULT_SNAPSHOT_COUNT),
+            unsafe_no_fsync=_truthy(flags.get("unsafe-no-fsync", "")),
             cert_file=flags.get("cert-file", ""),
             key_file=flags.get("key-file", ""),
             trusted_ca_file=flags.get("trusted-ca-file", ""),

@@ -20,12 +20,13 @@ from collections.abc import Callable
 from aiohttp import HttpVersion11, web
 from aiohttp.web_request import BaseRequest
 
-from pyetcd.api import Reply, V2Api, WatchReply
+from pyetcd.api import Reply, WatchReply
 from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.codec import error_json, event_json
 from pyetcd.errors import RAFT_INTERNAL, EtcdError
 from pyetcd.listener import Connections
 from pyetcd.request import MAX_FORM_BYTES
+from pyetcd.service import EtcdService
 from pyetcd.watchers import Watcher
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,11 @@ class Handler:
     (including stream watches answered from history, which no hub knows about).
     """
 
-    def __init__(self, api: V2Api, clock: Callable[[], int] = time.time_ns,
+    def __init__(self, service: EtcdService, clock: Callable[[], int] = time.time_ns,
                  connections: Connections | None = None, max_watchers: int = 0,
                  body_timeout: float = 300.0) -> None:
-        self.api = api
+        self.service = service
+        self.api = service.api
         self.clock = clock
         self.watchers: set[Watcher] = set()
         self.connections = connections  # the listeners' guards (header deadlines)
@@ -122,9 +124,10 @@ class Handler:
                 return response
         else:
             body, close = b"", False
-        result = self.api.handle(request.method, request.raw_path, body,
-                                 request.headers.get("Content-Type"), self.clock(),
-                                 credentials(request))
+        # A write returns once it is on disk (and applied); everything else at once.
+        result = await self.service.handle_async(request.method, request.raw_path, body,
+                                                 request.headers.get("Content-Type"),
+                                                 self.clock(), credentials(request))
         if isinstance(result, Reply):
             response = EtcdResponse(status=result.status, headers=result.headers,
                                     body=result.body)

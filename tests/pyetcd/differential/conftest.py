@@ -33,7 +33,8 @@ def server_pair(tmp: Path) -> Iterator[Pair]:
     with procs.real_etcd(tmp, name="ref") as ref:
         argv = list(ref.proc.args)  # type: ignore[arg-type]
         peer = argv[argv.index("--initial-advertise-peer-urls") + 1]
-        extra = ["--initial-advertise-peer-urls", peer]
+        # Same --name (it shows in /v2/members), its own data dir: pyetcd refuses etcd's.
+        extra = ["--initial-advertise-peer-urls", peer, "--data-dir", str(tmp / "py-ref.etcd")]
         with procs.pyetcd(tmp, name="ref", extra=extra) as py:
             yield ref, py
 

@@ -13,6 +13,7 @@ from pyetcd.api import V2Api
 from pyetcd.config import Config
 from pyetcd.http import Handler
 from pyetcd.server import build_api, build_server
+from pyetcd.service import EtcdService
 
 T0 = 1_800_000_000 * 1_000_000_000
 
@@ -26,7 +27,7 @@ class EtcdTestServer(BaseTestServer):
         self.clock = clock
 
     async def _make_runner(self, **kwargs: Any) -> web.ServerRunner:
-        self.etcd_handler = Handler(self.api, self.clock)
+        self.etcd_handler = Handler(EtcdService(self.api), self.clock)
         return web.ServerRunner(build_server(self.etcd_handler))
 
 

@@ -11,6 +11,7 @@ from pyetcd.api import V2Api
 from pyetcd.apply import apply
 from pyetcd.request import parse_key_request
 from pyetcd.server import expiry_ticker
+from pyetcd.service import EtcdService
 from pyetcd.watchers import QUEUE_CAPACITY
 from tests.pyetcd.http.conftest import FakeClock
 
@@ -86,7 +87,7 @@ async def test_expiry_ticker_expires_due_keys(client: TestClient, api: V2Api, cl
     await client.put("/v2/keys/t", data={"value": "x", "ttl": "1"})
     watch = await client.get("/v2/keys/t?wait=true")
     clock.now += 2 * S
-    ticker = asyncio.create_task(expiry_ticker(api, 0.01, clock))
+    ticker = asyncio.create_task(expiry_ticker(EtcdService(api), 0.01, clock))
     try:
         line = await asyncio.wait_for(watch.content.readline(), 5)
     finally:
