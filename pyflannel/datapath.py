@@ -67,6 +67,7 @@ class Stats:
     not_ipv4: int = 0
     send_errors: int = 0
     write_errors: int = 0
+    read_errors: int = 0
     seen_senders: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, int]:
@@ -172,56 +173,86 @@ class Forwarder:
         if not self.vnet:
             self._tun_to_udp_plain()
             return
+        # Packet i is read into slot i of one buffer (slot size = MTU), so full-sized packets
+        # lie back to back: a run of them, plus the shorter packet that may follow, is one
+        # UDP_SEGMENT send. The read windows overlap into the next slot (still unread) by a
+        # margin, so a packet never has to be cut. The iovec lists are built once: per
+        # packet the loop makes one readv call and nothing else.
         hdr = gso.VNET_HDR_LEN
-        window = max(self.mtu, 1500) + 64
-        buf = bytearray(BATCH * window + window)
+        size = self.mtu
+        window = size + 64
+        buf = bytearray(BATCH * size + window)
         mv = memoryview(buf)
-        scratch = bytearray(hdr)
+        scratch = memoryview(bytearray(hdr))
+        iovs = [[scratch, mv[i * size:i * size + window]] for i in range(BATCH)]
+        full = size + hdr
+        limit = min(MAX_GSO_SEGMENTS, MAX_GSO_BYTES // size)
         fd = self.tun_fd
         readv = os.readv
         send_run = self._send_run
         while True:
-            # Packets land back to back; a run is a stretch of equal-sized packets (the last
-            # may be shorter) that one UDP_SEGMENT send can carry.
-            todo: list[tuple[int, int, int]] = []
-            pos = start = size = cnt = limit = reads = 0
-            for _ in range(BATCH):
+            lens: list[int] = []
+            add = lens.append
+            for iov in iovs:
                 try:
-                    n = readv(fd, [scratch, mv[pos:pos + window]]) - hdr
+                    add(readv(fd, iov))
                 except BlockingIOError:
                     break
                 except OSError as exc:
                     if exc.errno in (errno.EBADF, errno.EIO):
                         return
-                    raise
-                reads += 1
-                if n < packet.IPV4_MIN_HEADER:
-                    continue
-                if n == size:
-                    pos += n
-                    cnt += 1
-                    if cnt < limit:
-                        continue
-                elif n < size:  # the shorter last packet of a run
-                    pos += n
-                else:
-                    if cnt:
-                        todo.append((start, pos, size))
-                    start, size, cnt = pos, n, 1
-                    limit = min(MAX_GSO_SEGMENTS, MAX_GSO_BYTES // n)
-                    pos += n
-                    continue
-                todo.append((start, pos, size))
-                start, size, cnt = pos, 0, 0
-            if cnt:
-                todo.append((start, pos, size))
-            for run in todo:
-                send_run(buf, mv, *run)
-            if reads:
-                if not self._busy_control():
+                    self._read_failed(exc)
+                    break
+            k = len(lens)
+            if not k:
+                if not self._wait(fd):
                     return
-            elif not self._wait(fd):
+                continue
+            if lens.count(full) == k:
+                for a in range(0, k, limit):
+                    send_run(buf, mv, a * size, min(k, a + limit) * size, size)
+            else:
+                self._send_slots(buf, mv, lens, limit)
+            if not self._busy_control():
                 return
+
+    def _send_slots(self, buf: bytearray, mv: memoryview, lens: list[int], limit: int) -> None:
+        """A batch with packets shorter than the MTU: runs of full-sized packets (with the
+        shorter one that may end them) go out whole; the others one by one (equal-sized
+        ones to one peer still share a send)."""
+        size = self.mtu
+        start = -1  # first slot of the open run of full-sized packets
+        each: list[memoryview] = []
+        for i, n in enumerate(lens):
+            n -= gso.VNET_HDR_LEN
+            if n == size:
+                if each:
+                    self._send_each(each)
+                    each = []
+                if start < 0:
+                    start = i
+                elif i - start == limit:
+                    self._send_run(buf, mv, start * size, i * size, size)
+                    start = i
+                continue
+            if start >= 0:
+                if i - start < limit and n >= packet.IPV4_MIN_HEADER:
+                    self._send_run(buf, mv, start * size, i * size + n, size)
+                    start = -1
+                    continue
+                self._send_run(buf, mv, start * size, i * size, size)
+                start = -1
+            if n >= packet.IPV4_MIN_HEADER:
+                each.append(mv[i * size:i * size + n])
+        if start >= 0:
+            self._send_run(buf, mv, start * size, len(lens) * size, size)
+        if each:
+            self._send_each(each)
+
+    def _read_failed(self, exc: OSError) -> None:
+        self.stats.read_errors += 1
+        if self.stats.read_errors in (1, 10, 100) or self.stats.read_errors % 10000 == 0:
+            log.warning("read from TUN failed (%d so far): %s", self.stats.read_errors, exc)
 
     def _send_run(self, buf: bytearray, mv: memoryview, start: int, end: int, size: int) -> None:
         if end - start > size:

@@ -88,6 +88,22 @@ def decrement_ttls(buf: bytearray, start: int, end: int, stride: int) -> bool:
 # and checksum; TCP sequence number and checksum. Byte 33 (TCP flags) is compared without
 # PSH. Everything else (addresses, ports, ack, window, options, TTL, TOS, DF) must be equal.
 _VARYING = (2, 3, 4, 5, 10, 11, 24, 25, 26, 27, 36, 37)
+_NONZERO = bytes([0]) + bytes([1]) * 255
+_MASKS: dict[tuple[int, int], int] = {}
+
+
+def _mask(hl: int, n: int) -> int:
+    """An int with 1 bits on the bytes of ``n`` headers that must equal the previous one's."""
+    m = _MASKS.get((hl, n))
+    if m is None:
+        one = bytearray(b"\xff" * hl)
+        for k in _VARYING:
+            one[k] = 0
+        one[33] = 0xFF & ~TCP_PSH
+        if len(_MASKS) > 1024:
+            _MASKS.clear()
+        m = _MASKS[(hl, n)] = int.from_bytes(bytes(one) * n, "big")
+    return m
 _SEQS: dict[tuple[int, int], struct.Struct] = {}
 _H = struct.Struct("!H")
 
@@ -133,7 +149,7 @@ def merge_tcp_run(hdrs: bytearray, n: int, hl: int, mss: int, last: int) -> list
             or first[6] & 0x3F or first[7]:
         return None
     flags = hdrs[33:end:hl]
-    if flags.translate(_NO_PSH).count(TCP_ACK) != n or min(hdrs[8:end:hl]) <= 1:
+    if flags.translate(_NO_PSH).count(TCP_ACK) != n or first[8] <= 1:  # TTLs: all equal (below)
         return None
     total = hl + mss
     lengths = hdrs[2:end:hl], hdrs[3:end:hl]
@@ -141,21 +157,29 @@ def merge_tcp_run(hdrs: bytearray, n: int, hl: int, mss: int, last: int) -> list
     if lengths[0][:-1].count(total >> 8) != n - 1 or lengths[1][:-1].count(total & 0xFF) != n - 1 \
             or lengths[0][-1] != tail >> 8 or lengths[1][-1] != tail & 0xFF:
         return None
-    z = hdrs[:end]
-    for k in _VARYING:
-        z[k::hl] = bytes(n)
-    z[33::hl] = flags.translate(_NO_PSH)
+    # header i against header i - 1, all at once: XOR of the run shifted by one header,
+    # masked to the bytes that must not change
+    diff = (int.from_bytes(hdrs[hl:end], "big") ^ int.from_bytes(hdrs[:end - hl], "big")) & _mask(hl, n - 1)
     seqs = _seq_struct(hl, n).unpack_from(hdrs)
     seq0 = seqs[0]
-    if z == z[:hl] * n and (seqs == tuple(range(seq0, seq0 + n * mss, mss)) if seq0 + n * mss <= 0xFFFFFFFF
-                            else seqs == tuple((seq0 + i * mss) & 0xFFFFFFFF for i in range(n))):
+    if not diff and (seqs == tuple(range(seq0, seq0 + n * mss, mss)) if seq0 + n * mss <= 0xFFFFFFFF
+                     else seqs == tuple((seq0 + i * mss) & 0xFFFFFFFF for i in range(n))):
         cuts = [i + 1 for i, f in enumerate(flags) if f & TCP_PSH] if TCP_PSH | TCP_ACK in flags else []
     else:
         # more than one flow or burst (e.g. a new TCP timestamp): cut where a header differs
-        # from the one before or the sequence jumps
+        # from the one before, the sequence jumps, or after a PSH
+        if min(hdrs[8:end:hl]) <= 1:  # TTLs differ; one would reach 0
+            return None
         cuts = [i for i in range(1, n)
-                if flags[i - 1] & TCP_PSH or seqs[i] != (seqs[i - 1] + mss) & 0xFFFFFFFF
-                or z[i * hl:(i + 1) * hl] != z[(i - 1) * hl:i * hl]]
+                if flags[i - 1] & TCP_PSH or seqs[i] != (seqs[i - 1] + mss) & 0xFFFFFFFF]
+        if diff:
+            marks = diff.to_bytes(end - hl, "big").translate(_NONZERO)
+            p = marks.find(1)
+            while p >= 0:
+                i = p // hl + 1
+                cuts.append(i)
+                p = marks.find(1, i * hl)
+            cuts.sort()
     plan: list[tuple[int, int, bytes]] = []
     begin = 0
     for stop in [*cuts, n]:
