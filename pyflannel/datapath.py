@@ -211,6 +211,8 @@ class Forwarder:
             if lens.count(full) == k:
                 for a in range(0, k, limit):
                     send_run(buf, mv, a * size, min(k, a + limit) * size, size)
+            elif k == 1:  # e.g. a lone ACK: the short way
+                self._send_one(mv[:lens[0] - hdr])
             else:
                 self._send_slots(buf, mv, lens, limit)
             if not self._busy_control():
@@ -268,6 +270,22 @@ class Forwarder:
                     self._send_failed(exc)
                 return
         self._send_each([mv[o:min(o + size, end)] for o in range(start, end, size)])
+
+    def _send_one(self, p: memoryview) -> None:
+        if len(p) < packet.IPV4_MIN_HEADER or p[0] != 0x45 or p[8] <= 1:
+            if len(p) >= packet.IPV4_MIN_HEADER:
+                self._send_each([p])  # the counted drops, IP options
+            return
+        peer = self.routes.lookup_int(int.from_bytes(p[16:20], "big"))
+        if peer is None:
+            self._send_each([p])  # net unreachable
+            return
+        packet.decrement_ttl(p)
+        try:
+            self.sock.sendto(p, self._addr(peer))
+            self.stats.tx_packets += 1
+        except OSError as exc:
+            self._send_failed(exc)
 
     def _send_each(self, pkts: list[memoryview]) -> None:
         """Packet by packet: drops, ICMP, lookups and TTLs one at a time; consecutive

@@ -434,3 +434,53 @@ def test_udp_ttl_mtu_and_unknown_destinations(topo: Topology) -> None:
             os.killpg(cap.pid, signal.SIGKILL)
     assert f"{lease0} > {h1.pod_ip}: ICMP net 198.18.250.9 unreachable" in out, out
     assert "ttl 8," in out and "id 0," in out, out
+
+
+ROGUE = r'''
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+def ip(size, dst):
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, size, 1, 0x4000, 64, 17, 0,
+                              socket.inet_aton("198.18.99.5"), socket.inet_aton(dst)))
+    struct.pack_into("!H", h, 10, csum(bytes(h)))
+    return bytes(h) + bytes(size - 20)
+me, fl_host, pod, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((me, 8285))
+s.sendto(ip(size, pod), (fl_host, 8285))
+'''
+
+
+def test_udp_unknown_sender_and_oversize_datagrams(topo: Topology) -> None:
+    """A sender without a lease is forwarded and logged once; a datagram larger than the
+    MTU is dropped and counted; forwarding between the real peers goes on."""
+    topo.build(3)
+    topo.start_real_etcd()
+    topo.put_config(config("udp"))
+    h1, h2, h3 = topo.hosts
+    bring_up(topo, "udp", hosts=[h1, h2])
+    assert wait_ping(topo, h1, h2).returncode == 0
+    cap = subprocess.Popen(
+        ["ip", "netns", "exec", h1.ns, "tcpdump", "-i", "flannel0", "-nn", "-v", "-l", "-c", "1",
+         "host 198.18.99.5"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    try:
+        assert cap.stderr is not None and "listening" in cap.stderr.readline()
+        topo.run(h3.ns, sys.executable, "-c", ROGUE, h3.ip, h1.ip, h1.pod_ip, "1600")  # > MTU 1472
+        topo.run(h3.ns, sys.executable, "-c", ROGUE, h3.ip, h1.ip, h1.pod_ip, "100")
+        out, _ = cap.communicate(timeout=10)
+    finally:
+        if cap.poll() is None:
+            os.killpg(cap.pid, signal.SIGKILL)
+    # only the 100-byte packet reaches flannel0, TTL decremented
+    assert "198.18.99.5" in out and "length 100)" in out and "ttl 63," in out, out
+    assert topo.ping(h1, h2, count=2).returncode == 0
+    assert h1.flanneld is not None and h1.flanneld.stop() == 0
+    log = h1.flanneld.log()
+    assert log.count(f"datagram from {h3.ip}, which holds no lease") == 1, log[-3000:]
+    assert "dropping 1600-byte packet larger than MTU 1472" in log
+    assert "oversize 1," in log
