@@ -120,6 +120,7 @@ class Forwarder:
         self._peers: dict[int, tuple[str, int]] = {}
         self._stopping = False
         self._batches = 0
+        self._pollers: dict[int, select.poll] = {}
         os.set_blocking(tun_fd, False)
         ctl.setblocking(False)
 
@@ -153,12 +154,19 @@ class Forwarder:
 
     def _wait(self, fd: int) -> bool:
         """Block until ``fd`` is readable; False when asked to stop."""
+        poller = self._pollers.get(fd)
+        if poller is None:  # registered once: a wake-up is one poll() with nothing to build
+            poller = self._pollers[fd] = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.register(self.ctl.fileno(), select.POLLIN)
         ctl = self.ctl.fileno()
         while True:
-            ready, _, _ = select.select([fd, ctl], [], [])
-            if ctl in ready and not self._control():
+            ready = poller.poll()
+            if len(ready) == 1 and ready[0][0] == fd:
+                return True
+            if any(r[0] == ctl for r in ready) and not self._control():
                 return False
-            if fd in ready:
+            if any(r[0] == fd for r in ready):
                 return True
 
     def _addr(self, peer: int) -> tuple[str, int]:

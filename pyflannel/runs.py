@@ -159,7 +159,8 @@ def merge_tcp_run(hdrs: bytearray, n: int, hl: int, mss: int, last: int) -> list
         return None
     # header i against header i - 1, all at once: XOR of the run shifted by one header,
     # masked to the bytes that must not change
-    diff = (int.from_bytes(hdrs[hl:end], "big") ^ int.from_bytes(hdrs[:end - hl], "big")) & _mask(hl, n - 1)
+    whole = int.from_bytes(hdrs[:end], "big")
+    diff = (whole ^ (whole >> (8 * hl))) & _mask(hl, n - 1)
     seqs = _seq_struct(hl, n).unpack_from(hdrs)
     seq0 = seqs[0]
     if not diff and (seqs == tuple(range(seq0, seq0 + n * mss, mss)) if seq0 + n * mss <= 0xFFFFFFFF
