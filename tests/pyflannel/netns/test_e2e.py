@@ -484,3 +484,33 @@ def test_udp_unknown_sender_and_oversize_datagrams(topo: Topology) -> None:
     assert log.count(f"datagram from {h3.ip}, which holds no lease") == 1, log[-3000:]
     assert "dropping 1600-byte packet larger than MTU 1472" in log
     assert "oversize 1," in log
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        out += [int(c) for c in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+    return out
+
+
+def test_udp_workers_never_outlive_the_daemon(topo: Topology) -> None:
+    """The forwarder's worker processes hold flannel0 open: when the daemon dies, even by
+    SIGKILL, they notice the closed control socket and exit, and flannel0 goes away."""
+    topo.build(2)
+    topo.start_real_etcd()
+    topo.put_config(config("udp"))
+    h1, h2 = topo.hosts
+    bring_up(topo, "udp")
+    assert wait_ping(topo, h1, h2).returncode == 0
+    assert h1.flanneld is not None
+    pid = h1.flanneld.popen.pid
+    workers = _children(pid)
+    cmdlines = [Path(f"/proc/{w}/cmdline").read_bytes() for w in workers]
+    assert len(workers) == 2 and all(b"pyflannel.worker" in c for c in cmdlines), cmdlines
+    os.kill(pid, signal.SIGKILL)
+    h1.flanneld.popen.wait(10)
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers)
+    assert "flannel0" not in topo.run(h1.ns, "ip", "-o", "link").stdout
