@@ -50,7 +50,8 @@ MAX_GSO_SEGMENTS = 64  # UDP_MAX_SEGMENTS of older kernels
 RECV_BUFFER = 65536 + 1024
 SOCKET_BUFFER = 4 << 20
 BATCH = 64  # packets read from the TUN per wake-up
-CTL_EVERY = 32  # busy loops look at the control socket every this many batches
+CTL_EVERY = 32
+SEEN_MAX = 4096  # busy loops look at the control socket every this many batches
 _U16 = struct.Struct("=H")
 
 
@@ -522,7 +523,10 @@ class Forwarder:
                 return
 
     def _note_sender(self, src: str) -> None:
-        # flannel does not check the sender; neither do we, but say so once per address.
+        # flannel does not check the sender; neither do we, but say so once per address
+        # (for the first SEEN_MAX addresses: spoofed sources must not grow memory forever)
+        if len(self.stats.seen_senders) >= SEEN_MAX:
+            return
         self.stats.seen_senders.add(src)
         if self.routes.has_peer(int(IPv4Address(src))):
             return
