@@ -1,9 +1,10 @@
 """The TUN device of the udp backend: open ``flannel%d`` and configure it through pyroute2.
 
 Opened as IFF_TUN|IFF_NO_PI (every read or write is one raw IPv4 packet), not persistent
-(it vanishes with the process). With ``vnet_hdr=True`` every read and write carries a
-10-byte ``virtio_net_hdr`` first, and TUNSETOFFLOAD(CSUM|TSO4) lets the kernel hand us
-TCP super-packets of up to 64 KB that we segment ourselves (see :mod:`pyflannel.gso`).
+(it vanishes with the last descriptor). With ``vnet_hdr=True`` every read and write
+carries a 10-byte ``virtio_net_hdr`` first, which lets us write TCP super-packets (GSO) into
+the kernel. No TUNSETOFFLOAD: without checksum/TSO offload on flannel0 the kernel
+segments and checksums what it routes to us, so every read is one finished packet.
 
 Configuration as flannel v0.11+: address ``<lease network address>/32``, MTU, up, and one
 route ``<Network> dev flannel0`` for the whole overlay ("already exists" is ignored).
@@ -24,13 +25,10 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 log = logging.getLogger(__name__)
 TUNSETIFF = 0x400454CA
-TUNSETOFFLOAD = 0x400454D0
 IFF_TUN = 0x0001
 IFF_MULTI_QUEUE = 0x0100
 IFF_NO_PI = 0x1000
 IFF_VNET_HDR = 0x4000
-TUN_F_CSUM = 0x01
-TUN_F_TSO4 = 0x02
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,24 +36,20 @@ class Tun:
     fd: int
     name: str
     vnet_hdr: bool
-    tso: bool = False
 
 
-def open_tun(template: str = "flannel%d", *, vnet_hdr: bool = False, tso: bool = False) -> Tun:
-    """Create a TUN device; ``vnet_hdr`` adds the virtio header (needed for GSO writes),
-    ``tso`` also turns on checksum and TSO4 offload for what we read."""
+def open_tun(template: str = "flannel%d", *, vnet_hdr: bool = False) -> Tun:
+    """Create a TUN device; ``vnet_hdr`` adds the virtio header (needed for GSO writes)."""
     fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
     flags = IFF_TUN | IFF_NO_PI | (IFF_VNET_HDR if vnet_hdr else 0)
     try:
         ifr = struct.pack("16sH22x", template.encode(), flags)
         out = fcntl.ioctl(fd, TUNSETIFF, ifr)
         name = out[:16].rstrip(b"\0").decode()
-        if vnet_hdr and tso:
-            fcntl.ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4)
     except OSError:
         os.close(fd)
         raise
-    return Tun(fd, name, vnet_hdr, vnet_hdr and tso)
+    return Tun(fd, name, vnet_hdr)
 
 
 def configure(name: str, address: IPv4Network, mtu: int, network: IPv4Network) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 pytestmark = pytest.mark.unit
 PKG = Path(__file__).resolve().parents[3] / "pyflannel"
-PURE = ["gojson.py", "netconfig.py", "lease.py", "allocator.py", "routes.py", "packet.py", "gso.py"]
+PURE = ["gojson.py", "netconfig.py", "lease.py", "allocator.py", "routes.py", "packet.py", "gso.py",
+        "runs.py"]
 FORBIDDEN = {"asyncio", "aiohttp", "socket", "pyroute2", "time", "select", "subprocess", "os"}
 
 
