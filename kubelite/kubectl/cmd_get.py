@@ -75,11 +75,11 @@ def _fill_item_kinds(listing: Obj) -> list[Obj]:
     return list(items)
 
 
-def fetch_list(ctx: Context, target: builder.Target, accept: str, extra: dict[str, str]
-               ) -> Obj:
-    """GET a list, following ``metadata.continue`` pages (rows or items concatenated)."""
-    chunk = ctx.flag("chunk-size")
-    query = _query(ctx, extra)
+def fetch_list(ctx: Context, target: builder.Target, accept: str, query: dict[str, str],
+               chunk: int = CHUNK_SIZE) -> Obj:
+    """GET a list (with the given selectors), following ``metadata.continue`` pages (rows or
+    items concatenated)."""
+    query = dict(query)
     if chunk > 0:
         query["limit"] = str(chunk)
     result: Obj | None = None
@@ -103,7 +103,7 @@ def fetch_list(ctx: Context, target: builder.Target, accept: str, extra: dict[st
 def fetch(ctx: Context, target: builder.Target, accept: str, extra: dict[str, str] | None = None
           ) -> Obj:
     if target.name is None:
-        return fetch_list(ctx, target, accept, extra or {})
+        return fetch_list(ctx, target, accept, _query(ctx, extra), ctx.flag("chunk-size"))
     obj: Obj = ctx.client.get(target.path, dict(extra or {}), accept=accept)
     return obj
 

@@ -30,6 +30,7 @@ class Flag:
     short: str = ""
     default: Any = None
     help: str = ""
+    no_opt: str | None = None  # value of a bare ``--flag`` (pflag NoOptDefVal)
 
     def initial(self) -> Any:
         if self.kind in (Kind.STRINGS, Kind.STRING_ARRAY):
@@ -114,6 +115,8 @@ def parse(argv: list[str], flags: list[Flag]) -> Parsed:
             if not eq:
                 if flag.kind is Kind.BOOL:
                     text = "true"
+                elif flag.no_opt is not None:
+                    text = flag.no_opt
                 elif i < len(argv):
                     text = argv[i]
                     i += 1
@@ -142,6 +145,8 @@ def _parse_shorts(arg: str, argv: list[str], i: int, by_short: dict[str, Flag],
             text, rest = rest[1:], ""
         elif flag.kind is Kind.BOOL:
             text = "true"
+        elif flag.no_opt is not None and not rest:
+            text = flag.no_opt
         elif rest:
             text, rest = rest, ""
         elif i < len(argv):

@@ -32,7 +32,7 @@ class Command:
 COMMANDS: dict[str, Command] = {
     "get": Command("cmd_get", "Display one or many resources"),
     "apply": Command("cmd_apply", "Apply a configuration to a resource by file name or stdin"),
-    "create": Command("cmd_create", "Create a resource from a file or from stdin"),
+    "create": Command("cmd_apply", "Create a resource from a file or from stdin"),
     "delete": Command("cmd_delete", "Delete resources by file names, stdin, resources and "
                       "names, or by resources and label selector"),
     "describe": Command("cmd_describe", "Show details of a specific resource or group of "

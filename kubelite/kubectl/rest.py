@@ -186,17 +186,20 @@ class RestClient:
         return self.request("GET", path, query, accept=accept).json()
 
     def stream(self, path: str, query: Query = None, accept: str = JSON,
-               lines: bool = True) -> Iterator[bytes]:
+               lines: bool = True, timeout: float | None = None) -> Iterator[bytes]:
         """Yield the body of a streaming GET line by line (watches), or as the chunks
         arrive (``lines=False``, followed logs)."""
         headers = self._headers(accept, None)
-        resp = self._send("GET", self.url(path, query), None, headers, None, False)
+        resp = self._send("GET", self.url(path, query), None, headers, timeout, False)
         try:
             if not 200 <= resp.status < 300:
                 raise ApiError.from_response(resp.status, resp.read(),
                                              resp.getheader("Content-Type", ""))
             while True:
-                line = resp.readline() if lines else resp.read1(65536)
+                try:
+                    line = resp.readline() if lines else resp.read1(65536)
+                except TimeoutError:
+                    return
                 if not line:
                     return
                 yield line
