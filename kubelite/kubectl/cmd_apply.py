@@ -361,8 +361,8 @@ def run_files(ctx: Context, command: str) -> int:
     if len(errors) == 1:
         ctx.err(render(errors[0]) + "\n")
     else:
-        for err in errors:
-            ctx.err(line_for(err) + "\n")
+        for each in errors:
+            ctx.err(line_for(each) + "\n")
     return 1
 
 
