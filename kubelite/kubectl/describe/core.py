@@ -1,0 +1,440 @@
+"""``describe service|node|namespace|configmap|secret|endpoints|serviceaccount`` and the
+generic describer every other kind gets, in kubectl's layout. Pure."""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from kubelite.kubectl.describe.quantity import ZERO, Quantity, canonical
+from kubelite.kubectl.describe.writer import (
+    NONE,
+    PrefixWriter,
+    annotations_multiline,
+    events_table,
+    format_labels,
+    labels_multiline,
+    rfc1123z,
+    since,
+    taints_multiline,
+)
+
+Obj = dict[str, Any]
+
+
+# -- services ------------------------------------------------------------------------------
+
+def format_endpoints(endpoints: Obj | None, port_name: str) -> str:
+    """A service port's ready endpoints as ``ip:port,...`` (at most three, then ``+ N more...``),
+    from the v1 Endpoints object (see :mod:`kubelite.kubectl.cmd_describe` for why)."""
+    if not endpoints:
+        return NONE
+    shown: list[str] = []
+    count = 0
+    for subset in endpoints.get("subsets") or []:
+        ports = subset.get("ports") or []
+        addresses = [a.get("ip", "") for a in subset.get("addresses") or []]
+        if not ports:
+            for ip in addresses:
+                count += 1
+                if len(shown) < 3:
+                    shown.append(ip)
+            continue
+        for port in ports:
+            if port.get("name", "") != port_name:
+                continue
+            for ip in addresses:
+                count += 1
+                if len(shown) < 3:
+                    host = f"[{ip}]" if ":" in ip else ip
+                    shown.append(f"{host}:{port.get('port')}")
+    if not count:
+        return NONE if not shown else ",".join(shown)
+    text = ",".join(shown)
+    return f"{text} + {count - 3} more..." if count > 3 else text
+
+
+def describe_service(svc: Obj, endpoints: Obj | None, events: list[Obj] | None,
+                     w: PrefixWriter) -> None:
+    meta, spec, status = svc.get("metadata") or {}, svc.get("spec") or {}, svc.get("status") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"Selector:\t{format_labels(spec.get('selector'))}\n")
+    w.write(0, f"Type:\t{spec.get('type', '')}\n")
+    if spec.get("ipFamilyPolicy"):
+        w.write(0, f"IP Family Policy:\t{spec['ipFamilyPolicy']}\n")
+    w.write(0, f"IP Families:\t{','.join(spec.get('ipFamilies') or []) or NONE}\n")
+    w.write(0, f"IP:\t{spec.get('clusterIP', '')}\n")
+    w.write(0, f"IPs:\t{','.join(spec.get('clusterIPs') or []) or NONE}\n")
+    if spec.get("externalIPs"):
+        w.write(0, f"External IPs:\t{','.join(spec['externalIPs'])}\n")
+    if spec.get("loadBalancerIP"):
+        w.write(0, f"Desired LoadBalancer IP:\t{spec['loadBalancerIP']}\n")
+    if spec.get("externalName"):
+        w.write(0, f"External Name:\t{spec['externalName']}\n")
+    ingress = (status.get("loadBalancer") or {}).get("ingress") or []
+    if ingress:
+        parts = []
+        for item in ingress:
+            text = item.get("ip") or item.get("hostname") or ""
+            if item.get("ip") and item.get("ipMode"):
+                text += f" ({item['ipMode']})"
+            parts.append(text)
+        w.write(0, f"LoadBalancer Ingress:\t{', '.join(parts)}\n")
+    for port in spec.get("ports") or []:
+        name = port.get("name") or "<unset>"
+        protocol = port.get("protocol", "")
+        w.write(0, f"Port:\t{name}\t{port.get('port', 0)}/{protocol}\n")
+        w.write(0, f"TargetPort:\t{port.get('targetPort', '')}/{protocol}\n")
+        if port.get("nodePort"):
+            w.write(0, f"NodePort:\t{name}\t{port['nodePort']}/{protocol}\n")
+        w.write(0, f"Endpoints:\t{format_endpoints(endpoints, port.get('name', ''))}\n")
+    w.write(0, f"Session Affinity:\t{spec.get('sessionAffinity', '')}\n")
+    if spec.get("externalTrafficPolicy"):
+        w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
+    if spec.get("internalTrafficPolicy"):
+        w.write(0, f"Internal Traffic Policy:\t{spec['internalTrafficPolicy']}\n")
+    if spec.get("healthCheckNodePort"):
+        w.write(0, f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}\n")
+    if spec.get("loadBalancerSourceRanges"):
+        w.write(0, f"LoadBalancer Source Ranges:\t{','.join(spec['loadBalancerSourceRanges'])}\n")
+    if events is not None:
+        events_table(w, events)
+
+
+# -- nodes ---------------------------------------------------------------------------------
+
+def node_roles(node: Obj) -> list[str]:
+    roles = set()
+    for key, value in ((node.get("metadata") or {}).get("labels") or {}).items():
+        if key.startswith("node-role.kubernetes.io/") and key[len("node-role.kubernetes.io/"):]:
+            roles.add(key[len("node-role.kubernetes.io/"):])
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return sorted(roles)
+
+
+def _pod_resources(pod: Obj) -> tuple[dict[str, Quantity], dict[str, Quantity]]:
+    """A pod's effective requests and limits (sum of containers, at least the largest init
+    container, plus overhead), as kubectl's resource helper computes them."""
+    spec = pod.get("spec") or {}
+    result: list[dict[str, Quantity]] = []
+    for key in ("requests", "limits"):
+        total: dict[str, Quantity] = {}
+        for c in spec.get("containers") or []:
+            for name, value in ((c.get("resources") or {}).get(key) or {}).items():
+                total[name] = total.get(name, ZERO) + Quantity.parse(value) if name in total \
+                    else Quantity.parse(value)
+        for c in spec.get("initContainers") or []:
+            for name, value in ((c.get("resources") or {}).get(key) or {}).items():
+                q = Quantity.parse(value)
+                if name not in total or q.value > total[name].value:
+                    total[name] = q
+        for name, value in (spec.get("overhead") or {}).items():
+            total[name] = total[name] + Quantity.parse(value) if name in total \
+                else Quantity.parse(value)
+        result.append(total)
+    return result[0], result[1]
+
+
+def _pct(part: Quantity, whole: Quantity, milli: bool) -> int:
+    denominator = whole.milli_value() if milli else whole.int_value()
+    if not denominator:
+        return 0
+    numerator = part.milli_value() if milli else part.int_value()
+    return int(numerator / denominator * 100)
+
+
+def describe_node_resources(pods: list[Obj], node: Obj, w: PrefixWriter) -> None:
+    status = node.get("status") or {}
+    allocatable = {k: Quantity.parse(v) for k, v in
+                   (status.get("allocatable") or status.get("capacity") or {}).items()}
+    cpu_total, mem_total = allocatable.get("cpu", ZERO), allocatable.get("memory", ZERO)
+    w.write(0, f"Non-terminated Pods:\t({len(pods)} in total)\n")
+    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits"
+               "\tAge\n")
+    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------"
+               "\t---\n")
+    totals: list[dict[str, Quantity]] = [{}, {}]
+    for pod in pods:
+        reqs, limits = _pod_resources(pod)
+        for total, values in zip(totals, (reqs, limits), strict=True):
+            for name, q in values.items():
+                total[name] = total[name] + q if name in total else q
+        cpu_r, cpu_l = reqs.get("cpu", ZERO), limits.get("cpu", ZERO)
+        mem_r, mem_l = reqs.get("memory", ZERO), limits.get("memory", ZERO)
+        meta = pod.get("metadata") or {}
+        w.write(1, f"{meta.get('namespace', '')}\t{meta.get('name', '')}\t\t"
+                   f"{cpu_r} ({_pct(cpu_r, cpu_total, True)}%)\t"
+                   f"{cpu_l} ({_pct(cpu_l, cpu_total, True)}%)\t"
+                   f"{mem_r} ({_pct(mem_r, mem_total, False)}%)\t"
+                   f"{mem_l} ({_pct(mem_l, mem_total, False)}%)\t"
+                   f"{since(meta.get('creationTimestamp'), w.now)}\n")
+    w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., "
+               "overcommitted.)\n")
+    w.write(1, "Resource\tRequests\tLimits\n")
+    w.write(1, "--------\t--------\t------\n")
+    reqs, limits = totals
+    for name, milli in (("cpu", True), ("memory", False), ("ephemeral-storage", False)):
+        r, lim = reqs.get(name, ZERO), limits.get(name, ZERO)
+        whole = allocatable.get(name, ZERO)
+        w.write(1, f"{name}\t{r} ({_pct(r, whole, milli)}%)\t{lim} ({_pct(lim, whole, milli)}%)\n")
+    standard = {"cpu", "memory", "ephemeral-storage", "pods", "storage"}
+    huge = sorted(k for k in allocatable if k.startswith("hugepages-"))
+    extended = sorted(k for k in allocatable if k not in standard and k not in huge
+                      and not k.startswith("requests.") and not k.startswith("limits."))
+    for name in huge:
+        r, lim = reqs.get(name, ZERO), limits.get(name, ZERO)
+        whole = allocatable[name]
+        w.write(1, f"{name}\t{r} ({_pct(r, whole, False)}%)\t{lim} ({_pct(lim, whole, False)}%)\n")
+    for name in extended:
+        w.write(1, f"{name}\t{reqs.get(name, ZERO)}\t{limits.get(name, ZERO)}\n")
+
+
+def describe_node(node: Obj, pods: list[Obj] | None, lease: Obj | None, lease_error: str,
+                  events: list[Obj] | None, w: PrefixWriter) -> None:
+    meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, \
+        node.get("status") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Roles:\t{','.join(node_roles(node)) or NONE}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{rfc1123z(meta.get('creationTimestamp'))}\n")
+    taints_multiline(w, "Taints", spec.get("taints"))
+    w.write(0, f"Unschedulable:\t{'true' if spec.get('unschedulable') else 'false'}\n")
+    if lease is not None:
+        lspec = lease.get("spec") or {}
+        w.write(0, "Lease:\n")
+        w.write(1, f"HolderIdentity:\t{lspec.get('holderIdentity') or '<unset>'}\n")
+        acquire = lspec.get("acquireTime")
+        renew = lspec.get("renewTime")
+        w.write(1, f"AcquireTime:\t{rfc1123z(acquire) if acquire else '<unset>'}\n")
+        w.write(1, f"RenewTime:\t{rfc1123z(renew) if renew else '<unset>'}\n")
+    else:
+        w.write(0, f"Lease:\tFailed to get lease: {lease_error}\n")
+    conditions = status.get("conditions") or []
+    if conditions:
+        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\t"
+                   "Message\n")
+        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
+        for c in conditions:
+            w.write(1, f"{c.get('type', '')} \t{c.get('status', '')} \t"
+                       f"{rfc1123z(c.get('lastHeartbeatTime'))} \t"
+                       f"{rfc1123z(c.get('lastTransitionTime'))} \t{c.get('reason', '')} \t"
+                       f"{c.get('message', '')}\n")
+    w.write(0, "Addresses:\n")
+    for address in status.get("addresses") or []:
+        w.write(1, f"{address.get('type', '')}:\t{address.get('address', '')}\n")
+    for key, title in (("capacity", "Capacity"), ("allocatable", "Allocatable")):
+        values = status.get(key) or {}
+        if values:
+            w.write(0, f"{title}:\n")
+            for name in sorted(values):
+                w.write(0, f"  {name}:\t{canonical(values[name])}\n")
+    info = status.get("nodeInfo") or {}
+    w.write(0, "System Info:\n")
+    for title, field in (("Machine ID", "machineID"), ("System UUID", "systemUUID"),
+                         ("Boot ID", "bootID"), ("Kernel Version", "kernelVersion"),
+                         ("OS Image", "osImage"), ("Operating System", "operatingSystem"),
+                         ("Architecture", "architecture"),
+                         ("Container Runtime Version", "containerRuntimeVersion"),
+                         ("Kubelet Version", "kubeletVersion"),
+                         ("Kube-Proxy Version", "kubeProxyVersion")):
+        w.write(0, f"  {title}:\t{info.get(field, '')}\n")
+    if spec.get("podCIDR"):
+        w.write(0, f"PodCIDR:\t{spec['podCIDR']}\n")
+    if spec.get("podCIDRs"):
+        w.write(0, f"PodCIDRs:\t{','.join(spec['podCIDRs'])}\n")
+    if spec.get("providerID"):
+        w.write(0, f"ProviderID:\t{spec['providerID']}\n")
+    if pods is not None:
+        describe_node_resources(pods, node, w)
+    else:
+        w.write(0, "Pods:\tnot authorized\n")
+    if events is not None:
+        events_table(w, events)
+
+
+# -- namespaces, config, endpoints, service accounts ------------------------------------------
+
+def describe_namespace(ns: Obj, w: PrefixWriter) -> None:
+    meta, status = ns.get("metadata") or {}, ns.get("status") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"Status:\t{status.get('phase', '')}\n")
+    if status.get("conditions"):
+        w.write(0, "Conditions:\n")
+        w.write(1, "Type\tStatus\tLastTransitionTime\tReason\tMessage\n")
+        w.write(1, "----\t------\t------------------\t------\t-------\n")
+        for c in status["conditions"]:
+            w.write(1, f"{c.get('type', '')}\t{c.get('status', '')}\t"
+                       f"{rfc1123z(c.get('lastTransitionTime'))}\t{c.get('reason', '')}\t"
+                       f"{c.get('message', '')}\n")
+
+
+def describe_configmap(cm: Obj, events: list[Obj] | None, w: PrefixWriter) -> None:
+    meta = cm.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, "\nData\n====\n")
+    for key, value in (cm.get("data") or {}).items():
+        w.write(0, f"{key}:\n----\n")
+        w.write(0, f"{value}\n")
+        w.write(0, "\n")
+    w.write(0, "\nBinaryData\n====\n")
+    for key, value in (cm.get("binaryData") or {}).items():
+        w.write(0, f"{key}: {len(base64.b64decode(value))} bytes\n")
+    w.write(0, "\n")
+    if events is not None:
+        events_table(w, events)
+
+
+def describe_secret(secret: Obj, w: PrefixWriter) -> None:
+    meta = secret.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    stype = secret.get("type", "")
+    w.write(0, f"\nType:\t{stype}\n")
+    w.write(0, "\nData\n====\n")
+    for key, value in (secret.get("data") or {}).items():
+        raw = base64.b64decode(value or "")
+        if key == "token" and stype == "kubernetes.io/service-account-token":
+            w.write(0, f"{key}:\t{raw.decode(errors='replace')}\n")
+        else:
+            w.write(0, f"{key}:\t{len(raw)} bytes\n")
+
+
+def describe_endpoints(ep: Obj, events: list[Obj] | None, w: PrefixWriter) -> None:
+    meta = ep.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, "Subsets:\n")
+    for subset in ep.get("subsets") or []:
+        ready = ",".join(a.get("ip", "") for a in subset.get("addresses") or []) or NONE
+        not_ready = ",".join(a.get("ip", "") for a in subset.get("notReadyAddresses") or []) \
+            or NONE
+        w.write(1, f"Addresses:\t{ready}\n")
+        w.write(1, f"NotReadyAddresses:\t{not_ready}\n")
+        if subset.get("ports"):
+            w.write(1, "Ports:\n")
+            w.write(2, "Name\tPort\tProtocol\n")
+            w.write(2, "----\t----\t--------\n")
+            for port in subset["ports"]:
+                w.write(2, f"{port.get('name') or '<unset>'}\t{port.get('port', 0)}\t"
+                           f"{port.get('protocol', '')}\n")
+        w.write(0, "\n")
+    if events is not None:
+        events_table(w, events)
+
+
+def describe_service_account(sa: Obj, events: list[Obj] | None, w: PrefixWriter) -> None:
+    meta = sa.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    sections = {
+        "Image pull secrets:": [s.get("name", "") for s in sa.get("imagePullSecrets") or []],
+        "Mountable secrets: ": [s.get("name", "") for s in sa.get("secrets") or []],
+        "Tokens:            ": [],
+    }
+    for header in sorted(sections):
+        names = sections[header]
+        if not names:
+            w.write(0, f"{header}\t<none>\n")
+            continue
+        prefix = header
+        for name in names:
+            w.write(0, f"{prefix}\t{name}\n")
+            prefix = " " * 19
+    if events is not None:
+        events_table(w, events)
+
+
+# -- any other kind ------------------------------------------------------------------------
+
+_ACRONYMS = {"API", "URL", "UID", "OSB", "GUID"}
+
+
+def _camel_split(text: str) -> list[str]:
+    """fatih/camelcase's Split: runs of lower, upper, digit and other characters, with the
+    last capital of an upper run moved to a following lower run (``HTTPServer``)."""
+    def kind(ch: str) -> int:
+        return 1 if ch.islower() else 2 if ch.isupper() else 3 if ch.isdigit() else 4
+
+    runs: list[list[str]] = []
+    last = 0
+    for ch in text:
+        k = kind(ch)
+        if runs and k == last:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+        last = k
+    for i in range(len(runs) - 1):
+        if runs[i][0].isupper() and runs[i + 1][0].islower():
+            runs[i + 1].insert(0, runs[i].pop())
+    return ["".join(r) for r in runs if r]
+
+
+def smart_label(field: str) -> str:
+    if re.search(r"[^A-Za-z\-]", field):
+        return field
+    parts = [p for p in _camel_split(field) if p != "_"]
+    return " ".join(p.upper() if p.upper() in _ACRONYMS else p[:1].upper() + p[1:]
+                    for p in parts)
+
+
+def _go_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e21 else f"{value:e}"
+    return str(value)
+
+
+SKIP = {".metadata.managedFields", ".metadata.name", ".metadata.namespace", ".metadata.labels",
+        ".metadata.annotations"}
+
+
+def _unstructured(w: PrefixWriter, level: int, content: Obj, prefix: str) -> None:
+    for field in sorted(content):
+        value = content[field]
+        path = f"{prefix}.{field}"
+        if path in SKIP:
+            continue
+        if isinstance(value, dict):
+            w.write(level, f"{smart_label(field)}:\n")
+            _unstructured(w, level + 1, value, path)
+        elif isinstance(value, list):
+            w.write(level, f"{smart_label(field)}:\n")
+            for child in value:
+                if isinstance(child, dict):
+                    _unstructured(w, level + 1, child, path)
+                else:
+                    w.write(level + 1, f"{_go_value(child)}\n")
+        else:
+            w.write(level, f"{smart_label(field)}:\t{_go_value(value)}\n")
+
+
+def describe_generic(obj: Obj, events: list[Obj] | None, w: PrefixWriter) -> None:
+    meta = obj.get("metadata") or {}
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    _unstructured(w, 0, obj, "")
+    if events is not None:
+        events_table(w, events)
