@@ -176,7 +176,7 @@ class Applier:
     def finish(self) -> None:
         if not self.fmt.kind or not self.printed:
             return
-        if not self.ctx.flag("show-managed-fields"):
+        if not self.ctx.flag("show-managed-fields") and self.fmt.kind in ("yaml", "json"):
             for obj in self.printed:
                 strip_managed_fields(obj)
         if self.fmt.kind == "name":

@@ -84,7 +84,10 @@ def fetch_list(ctx: Context, target: builder.Target, accept: str, query: dict[st
         query["limit"] = str(chunk)
     result: Obj | None = None
     while True:
-        page = ctx.client.get(target.path, query, accept=accept)
+        try:
+            page = ctx.client.get(target.path, query, accept=accept)
+        except ApiError as err:
+            raise enhance_list_error(err, target, query) from None
         if result is None:
             result = page
         else:
@@ -98,6 +101,23 @@ def fetch_list(ctx: Context, target: builder.Target, accept: str, query: dict[st
     assert result is not None
     (result.get("metadata") or {}).pop("continue", None)
     return result
+
+
+def enhance_list_error(err: ApiError, target: builder.Target, query: dict[str, str]
+                       ) -> ApiError:
+    """cli-runtime's ``EnhanceListError``: name the list and its selectors in 400s/404s."""
+    if err.reason not in ("BadRequest", "NotFound"):
+        return err
+    res = target.resource
+    subject = f"{res.group}/{res.version}, Resource={res.plural}"
+    status = dict(err.status)
+    labels, fields = query.get("labelSelector", ""), query.get("fieldSelector", "")
+    if not labels and not fields:
+        status["message"] = f'Unable to list "{subject}": {err.message}'
+    else:
+        status["message"] = (f'Unable to find "{subject}" that match label selector "{labels}", '
+                             f'field selector "{fields}": {err.message}')
+    return ApiError(status)
 
 
 def fetch(ctx: Context, target: builder.Target, accept: str, extra: dict[str, str] | None = None
@@ -259,7 +279,7 @@ def _print_generic(ctx: Context, fmt: OutputFormat, targets: list[builder.Target
             items.extend(_fill_item_kinds(obj))
         else:
             items.append(obj)
-    if not ctx.flag("show-managed-fields"):
+    if not ctx.flag("show-managed-fields") and fmt.kind in ("yaml", "json"):
         for item in items:
             strip_managed_fields(item)
     if single and len(items) == 1:

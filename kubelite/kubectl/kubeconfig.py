@@ -107,6 +107,9 @@ def load_file(path: Path) -> dict[str, Any]:
         raise CLIError(f"error loading config file \"{path}\": {exc.strerror}") from None
     try:
         data = yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as exc:
+        from kubelite.kubectl.manifest import yaml_message
+        raise CLIError(f'error loading config file "{path}": {yaml_message(exc)}') from None
     except yaml.YAMLError as exc:
         raise CLIError(f'error loading config file "{path}": {exc}') from None
     if not isinstance(data, dict):
@@ -169,10 +172,9 @@ def resolve(overrides: Overrides, env: dict[str, str] | None = None) -> Connecti
     context: dict[str, Any] = {}
     if context_name:
         if context_name not in merged.contexts:
-            if overrides.context:
-                raise CLIError(f"context was not found for specified context: {context_name}")
-        else:
-            context = merged.contexts[context_name]
+            raise CLIError("Error in configuration: context was not found for specified "
+                           f"context: {context_name}", raw=True)
+        context = merged.contexts[context_name]
     cluster_name = overrides.cluster or str(context.get("cluster") or "")
     user_name = overrides.user or str(context.get("user") or "")
     if overrides.cluster and cluster_name not in merged.clusters:

@@ -94,7 +94,8 @@ _PROBLEMS = (
 )
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+def yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    """go-yaml's words for a YAML error: ``yaml: line 4: did not find expected key``."""
     problem = exc.problem or ""
     context = exc.context or ""
     text = problem
@@ -115,7 +116,7 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     elif exc.context_mark is not None and exc.context_mark.line:
         line = exc.context_mark.line
     where = f"line {line}: " if line else ""
-    return f"error converting YAML to JSON: yaml: {where}{text}"
+    return f"yaml: {where}{text}"
 
 
 def _go_char(ch: str) -> str:
@@ -243,7 +244,8 @@ def parse_text(text: str, source: str) -> tuple[list[Document], list[ManifestErr
         try:
             value = yaml.load(chunk, Loader=_Loader)  # noqa: S506 - a safe loader subclass
         except yaml.MarkedYAMLError as exc:
-            errors.append(ManifestError(f"error parsing {source}: {_yaml_message(exc)}"))
+            errors.append(ManifestError(f"error parsing {source}: error converting YAML to JSON: "
+                                        f"{yaml_message(exc)}"))
             continue
         except yaml.YAMLError as exc:
             errors.append(ManifestError(f"error parsing {source}: {exc}"))

@@ -21,7 +21,7 @@ from kubelite.kubectl.tabwriter import TabWriter
 Obj = dict[str, Any]
 NONE = "<none>"
 FORMATS = ("json", "yaml", "name", "wide", "jsonpath", "jsonpath-as-json", "jsonpath-file",
-           "custom-columns")
+           "custom-columns", "custom-columns-file")
 _EVENT_TYPES = {"ADDED": "ADDED   ", "MODIFIED": "MODIFIED", "DELETED": "DELETED ",
                 "ERROR": "ERROR   "}
 
@@ -49,7 +49,22 @@ class OutputFormat:
         if text in ("", "wide", "json", "yaml", "name"):
             return cls(text)
         kind, eq, arg = text.partition("=")
-        if kind in ("jsonpath", "jsonpath-as-json", "jsonpath-file", "custom-columns") and eq:
+        if kind in FORMATS and eq:
+            if kind == "custom-columns-file":
+                try:
+                    with open(arg) as f:
+                        lines = f.read().splitlines()
+                except OSError as exc:
+                    raise CLIError(f"error reading {arg}: {exc.strerror}") from None
+                if len(lines) < 2:
+                    raise CLIError("custom-columns file must have a header line and a "
+                                   "paths line")
+                headers, paths = lines[0].split(), lines[1].split()
+                if len(headers) != len(paths):
+                    raise CLIError(f"number of headers ({len(headers)}) and field specifications "
+                                   f"({len(paths)}) don't match")
+                return cls("custom-columns", ",".join(f"{h}:{p}" for h, p in
+                                                      zip(headers, paths, strict=True)))
             if kind == "jsonpath-file":
                 try:
                     with open(arg) as f:
@@ -84,11 +99,48 @@ def print_object(fmt: OutputFormat, obj: Any, out: Callable[[str], object]) -> N
         try:
             out(jsonpath.execute(fmt.arg, obj, as_json=fmt.kind == "jsonpath-as-json"))
         except jsonpath.JSONPathError as exc:
-            raise CLIError(f'error executing jsonpath "{fmt.arg}": Error executing template: '
-                           f"{exc}. Printing more information for debugging the template:\n"
-                           f"\ttemplate was:\n\t\t{fmt.arg}\n") from None
+            raise CLIError(f"error executing jsonpath {go_quote(fmt.arg)}: Error executing "
+                           f"template: {exc}. Printing more information for debugging the "
+                           f"template:\n\ttemplate was:\n\t\t{fmt.arg}\n\tobject given to "
+                           f"jsonpath engine was:\n\t\t{go_sharp_v(obj)}\n\n") from None
     else:
         raise CLIError(f"unsupported output format {fmt.kind}")
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` of a string."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        elif not ch.isprintable():
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def go_sharp_v(value: Any) -> str:
+    """Go's ``%#v`` of a decoded JSON value (``map[string]interface {}{"a":1}``)."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{go_quote(str(k))}:{go_sharp_v(value[k])}" for k in sorted(value))
+        return "map[string]interface {}{" + inner + "}"
+    if isinstance(value, list):
+        return "[]interface {}{" + ", ".join(go_sharp_v(v) for v in value) + "}"
+    if isinstance(value, str):
+        return go_quote(value)
+    if value is None:
+        return "interface {}(nil)"
+    return _cell_text(value)
 
 
 def kind_prefix(obj: Obj) -> str:

@@ -54,7 +54,7 @@ class _Output:
             self.writer.flush()
             self.ctx.stdout.flush()
             return
-        if not self.ctx.flag("show-managed-fields"):
+        if not self.ctx.flag("show-managed-fields") and self.fmt.kind in ("yaml", "json"):
             strip_managed_fields(obj)
         shown: Obj = {"type": event_type or "ADDED", "object": obj} if self.events else obj
         if self.fmt.kind == "name":
