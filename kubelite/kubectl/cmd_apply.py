@@ -66,9 +66,6 @@ CREATE_FLAGS = COMMON + [
 FLAGS_BY_COMMAND = {"apply": APPLY_FLAGS, "create": CREATE_FLAGS}
 FLAGS = APPLY_FLAGS
 
-NO_FILES = ("must specify one of -f and -k\n\nerror: Required resource not specified.\n"
-            "See 'kubelite {cmd} -h' for help and examples")
-
 
 def encode(obj: Obj) -> str:
     """What ``runtime.Encode`` of an unstructured object produces: sorted compact JSON + \\n."""
@@ -218,6 +215,10 @@ class Applier:
             if meta.get("generateName"):
                 raise CLIError(f"from {meta['generateName']}: cannot use generate name with "
                                "apply")
+            # client-go refuses to GET an object without a name before sending anything
+            raise CLIError(f"error when retrieving current configuration of:\n"
+                           f"{_info_text(target)}\nfrom server for: \"{target.source}\": "
+                           "resource name may not be empty")
         if self.ctx.flag("server-side"):
             self.server_side(target)
             return
@@ -333,9 +334,7 @@ def _filter_by_selector(ctx: Context, targets: list[builder.Target]) -> list[bui
 
 def run_files(ctx: Context, command: str) -> int:
     if not ctx.flag("filename"):
-        raise CLIError(NO_FILES.format(cmd=command), raw=True) if command == "apply" else \
-            CLIError("must specify one of -f and -k\n\nerror: Required resource not specified."
-                     "\nSee 'kubelite create -h' for help and examples", raw=True)
+        raise CLIError("must specify one of -f and -k")
     if command == "apply" and ctx.flag("prune"):
         raise CLIError("--prune is not supported by kubelite apply")
     applier = Applier(ctx, command)

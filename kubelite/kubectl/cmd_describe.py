@@ -285,9 +285,8 @@ def _by_prefix(ctx: Context, describer: Describer, original: ApiError) -> int:
 
 def run(ctx: Context) -> int:
     if not ctx.args and not ctx.flag("filename") and not ctx.flag("selector"):
-        raise CLIError("You must specify the type of resource to describe. Use \"kubectl "
-                       "api-resources\" for a complete list of supported resources.\n",
-                       raw=True)
+        raise CLIError("You must specify the type of resource to describe. Use \"kubelite "
+                       "api-resources\" for a complete list of supported resources.")
     describer = Describer(ctx)
     found, errors = _objects(ctx)
     if not found and len(errors) == 1 and is_not_found(errors[0]) and len(ctx.args) == 2 \

@@ -47,10 +47,10 @@ FLAGS = [
 ]
 
 NO_TYPE = (
-    'You must specify the type of resource to get. Use "kubectl api-resources" for a complete '
+    'You must specify the type of resource to get. Use "kubelite api-resources" for a complete '
     "list of supported resources.\n\nerror: Required resource not specified.\n"
-    'Use "kubectl explain <resource>" for a detailed description of that resource (e.g. '
-    "kubectl explain pods).\nSee 'kubelite get -h' for help and examples")
+    'Use "kubelite explain <resource>" for a detailed description of that resource (e.g. '
+    "kubelite explain pods).\nSee 'kubelite get -h' for help and examples")
 
 
 def _query(ctx: Context, extra: dict[str, str] | None = None) -> dict[str, str]:
