@@ -6,6 +6,10 @@ period of 0 without ``--force`` becomes 1), ``pod "nginx" deleted`` per object, 
 the others were tried, ``No resources found`` when a selector matched nothing; then, unless
 ``--wait=false``, wait until every deleted object is really gone (a pod on a node
 terminates gracefully first), bounded by ``--timeout``.
+
+``--dry-run=server`` sends ``dryRun`` in the query as well as in the DeleteOptions body (where
+kubectl puts it): kubelite's apiserver reads it only from the query, so the same request
+from kubectl really deletes (reported to the apiserver's owner).
 """
 
 from __future__ import annotations
@@ -110,10 +114,9 @@ def run(ctx: Context) -> int:
     output = ctx.flag("output")
     if output not in ("", "name"):
         raise CLIError(f"unexpected -o output mode: {output}. We only support '-o name'")
-    if ctx.flag("all") and ctx.flag("selector"):
-        raise CLIError("cannot set --all and --selector at the same time")
-    if ctx.flag("all") and ctx.flag("field-selector"):
-        raise CLIError("cannot set --all and --field-selector at the same time")
+    if ctx.flag("all") and (ctx.flag("selector") or ctx.flag("field-selector")):
+        # the resource builder refuses this before any other check (note the final space)
+        raise CLIError("setting 'all' parameter but found a non empty selector. ")
     cascade = CASCADE.get(str(ctx.flag("cascade")).lower())
     if cascade is None:
         raise CLIError(f'invalid cascade value ({ctx.flag("cascade")}). Must be "background", '
@@ -152,7 +155,7 @@ def run(ctx: Context) -> int:
             continue
         deleted.append((target, uid))
         _print(ctx, target, grace, dry_run)
-    if not deleted and not errors:
+    if not targets and not errors:
         ctx.out("No resources found\n")
         return 0
     if ctx.flag("wait") and dry_run == "none":
@@ -180,7 +183,12 @@ def _report(ctx: Context, errors: list[BaseException]) -> int:
 def _delete(ctx: Context, target: builder.Target, options: Obj, dry_run: str) -> str:
     if dry_run == "client":
         return ""
-    query = {"dryRun": "All"} if dry_run == "server" else None
+    query = None
+    if dry_run == "server":
+        # kubectl puts dryRun in the DeleteOptions body; the query parameter too is honoured
+        # by every apiserver (kubelite's reads only the query, see the module docstring)
+        query = {"dryRun": "All"}
+        options = {**options, "dryRun": ["All"]}
     resp = ctx.client.request("DELETE", target.path, query, options)
     body = resp.json() or {}
     if body.get("kind") == "Status":
