@@ -197,7 +197,13 @@ class Describer:
         core.describe_endpoints(obj, self.events(obj, "Endpoints"), w)
 
     def service_account(self, obj: Obj, w: PrefixWriter) -> None:
-        core.describe_service_account(obj, self.events(obj, "ServiceAccount"), w)
+        ns = (obj.get("metadata") or {}).get("namespace", "")
+        secrets: list[Obj] | None
+        try:
+            secrets = list(self.get(f"/api/v1/namespaces/{ns}/secrets").get("items") or [])
+        except ApiError:
+            secrets = None
+        core.describe_service_account(obj, secrets, self.events(obj, "ServiceAccount"), w)
 
     def generic(self, obj: Obj, w: PrefixWriter) -> None:
         core.describe_generic(obj, self.events(obj, str(obj.get("kind", ""))), w)

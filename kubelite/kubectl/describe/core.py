@@ -337,17 +337,32 @@ def describe_endpoints(ep: Obj, events: list[Obj] | None, w: PrefixWriter) -> No
         events_table(w, events)
 
 
-def describe_service_account(sa: Obj, events: list[Obj] | None, w: PrefixWriter) -> None:
+def describe_service_account(sa: Obj, secrets: list[Obj] | None, events: list[Obj] | None,
+                             w: PrefixWriter) -> None:
+    """``secrets``: the namespace's secrets (None if they could not be listed), to mark the
+    referenced ones that do not exist and to find the account's token secrets."""
     meta = sa.get("metadata") or {}
     w.write(0, f"Name:\t{meta.get('name', '')}\n")
     w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
     labels_multiline(w, "Labels", meta.get("labels"))
     annotations_multiline(w, "Annotations", meta.get("annotations"))
-    sections = {
-        "Image pull secrets:": [s.get("name", "") for s in sa.get("imagePullSecrets") or []],
-        "Mountable secrets: ": [s.get("name", "") for s in sa.get("secrets") or []],
-        "Tokens:            ": [],
-    }
+    tokens: list[str] = []
+    missing: set[str] = set()
+    pull = [s.get("name", "") for s in sa.get("imagePullSecrets") or []]
+    mount = [s.get("name", "") for s in sa.get("secrets") or []]
+    if secrets is not None:
+        existing = set()
+        for secret in secrets:
+            smeta = secret.get("metadata") or {}
+            annotations = smeta.get("annotations") or {}
+            if (secret.get("type") == "kubernetes.io/service-account-token"
+                    and annotations.get("kubernetes.io/service-account.name") == meta.get("name")
+                    and annotations.get("kubernetes.io/service-account.uid") == meta.get("uid")):
+                tokens.append(smeta.get("name", ""))
+            existing.add(smeta.get("name", ""))
+        missing = {n for n in pull + mount if n not in existing}
+    sections = {"Image pull secrets:": pull, "Mountable secrets: ": mount,
+                "Tokens:            ": tokens}
     for header in sorted(sections):
         names = sections[header]
         if not names:
@@ -355,7 +370,7 @@ def describe_service_account(sa: Obj, events: list[Obj] | None, w: PrefixWriter)
             continue
         prefix = header
         for name in names:
-            w.write(0, f"{prefix}\t{name}\n")
+            w.write(0, f"{prefix}\t{name}{' (not found)' if name in missing else ''}\n")
             prefix = " " * 19
     if events is not None:
         events_table(w, events)
