@@ -71,8 +71,8 @@ def watch(ctx: Context, fmt: OutputFormat, targets: list[builder.Target]) -> int
     if not targets:
         raise CLIError("no resources found")
     if len({t.resource for t in targets}) > 1:
-        raise CLIError("watch is only supported on individual resources and resource "
-                       "collections - more than 1 resource was found")
+        # the builder's SingleResourceType check
+        raise CLIError("you may only specify a single resource type")
     target = targets[0]
     accept = TABLE_ACCEPT if fmt.human else JSON
     current = fetch(ctx, target, accept)

@@ -163,6 +163,15 @@ class Recorder:
         self.upstream = upstream
         self.requests: list[Recorded] = []
         self.url = ""
+        self.arrived = asyncio.Condition()
+
+    async def wait_for_watches(self, count: int, timeout: float = LINE_WAIT) -> None:
+        """Until ``count`` watch requests have been forwarded (bounded)."""
+        def enough() -> bool:
+            return sum("watch=true" in r.query for r in self.requests) >= count
+
+        async with self.arrived:
+            await asyncio.wait_for(self.arrived.wait_for(enough), timeout)
 
     def writes(self, method: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method]
@@ -174,6 +183,8 @@ class Recorder:
         body = await request.read()
         self.requests.append(Recorded(request.method, request.path, request.query_string,
                                       request.headers.get("Content-Type", ""), body))
+        async with self.arrived:
+            self.arrived.notify_all()
         headers = {k: v for k, v in request.headers.items()
                    if k.lower() not in ("host", "content-length", "accept-encoding")}
         async with ClientSession(auto_decompress=False) as session, session.request(
@@ -185,6 +196,9 @@ class Recorder:
                                        "content-encoding"):
                     resp.headers.add(key, value)
             await resp.prepare(request)
+            if "watch=true" in request.query_string:
+                async with self.arrived:
+                    self.arrived.notify_all()
             async for chunk in upstream.content.iter_any():
                 await resp.write(chunk)
             await resp.write_eof()
@@ -196,7 +210,9 @@ async def recorder(apiserver: RunningApiServer) -> AsyncIterator[Recorder]:
     rec = Recorder(apiserver.url)
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", rec.handle)
-    runner = web.AppRunner(app, access_log=None)
+    # proxied watches end when their client goes away, so shutting down never waits for them
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
+                           shutdown_timeout=1.0)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -253,14 +269,20 @@ async def fake_kubelet() -> AsyncIterator[FakeKubelet]:
 async def read_line_with(proc: asyncio.subprocess.Process, text: str,
                          timeout: float = LINE_WAIT) -> str:
     """The next line of ``proc``'s stdout containing ``text`` (bounded wait)."""
+    seen: list[str] = []
+
     async def scan() -> str:
         while True:
             assert proc.stdout is not None
             line = (await proc.stdout.readline()).decode()
-            assert line, f"output ended before a line with {text!r}"
+            assert line, f"output ended before a line with {text!r}; read {seen}"
             if text in line:
                 return line
-    return await asyncio.wait_for(scan(), timeout)
+            seen.append(line)
+    try:
+        return await asyncio.wait_for(scan(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"no line with {text!r} within {timeout}s; read {seen}") from None
 
 
 async def stop(proc: asyncio.subprocess.Process) -> None:
