@@ -419,11 +419,14 @@ def _filter(values: list[Any], node: Filter) -> list[Any]:
         if not isinstance(value, list):
             raise JSONPathError(f"{value} is not array or slice and cannot be filtered")
         for item in value:
-            lefts = _eval_nodes([item], node.left)
-            if node.op == "exists":
-                if lefts:
-                    out.append(item)
+            if node.op == "exists":  # errors count as "does not exist" here, as in client-go
+                try:
+                    if _eval_nodes([item], node.left):
+                        out.append(item)
+                except JSONPathError:
+                    pass
                 continue
+            lefts = _eval_nodes([item], node.left)
             if not lefts:
                 continue
             if len(lefts) > 1:

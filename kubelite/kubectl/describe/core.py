@@ -282,13 +282,14 @@ def describe_configmap(cm: Obj, events: list[Obj] | None, w: PrefixWriter) -> No
     w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
     labels_multiline(w, "Labels", meta.get("labels"))
     annotations_multiline(w, "Annotations", meta.get("annotations"))
+    # kubectl prints these in Go's random map order; kubelite sorts them
     w.write(0, "\nData\n====\n")
-    for key, value in (cm.get("data") or {}).items():
+    for key, value in sorted((cm.get("data") or {}).items()):
         w.write(0, f"{key}:\n----\n")
         w.write(0, f"{value}\n")
         w.write(0, "\n")
     w.write(0, "\nBinaryData\n====\n")
-    for key, value in (cm.get("binaryData") or {}).items():
+    for key, value in sorted((cm.get("binaryData") or {}).items()):
         w.write(0, f"{key}: {len(base64.b64decode(value))} bytes\n")
     w.write(0, "\n")
     if events is not None:
@@ -304,7 +305,7 @@ def describe_secret(secret: Obj, w: PrefixWriter) -> None:
     stype = secret.get("type", "")
     w.write(0, f"\nType:\t{stype}\n")
     w.write(0, "\nData\n====\n")
-    for key, value in (secret.get("data") or {}).items():
+    for key, value in sorted((secret.get("data") or {}).items()):
         raw = base64.b64decode(value or "")
         if key == "token" and stype == "kubernetes.io/service-account-token":
             w.write(0, f"{key}:\t{raw.decode(errors='replace')}\n")

@@ -120,3 +120,41 @@ async def test_managed_fields_and_empty_lists(both: Both) -> None:
     await both.same("get", "configmaps", "-o", "json")
     await both.same("get", "configmaps", "-o", "name")
     await both.same("get", "configmaps")
+
+
+TRICKY = ["a10", "a9", "A", "_x", "1", "y", "n", "yes", "No", "on", "OFF", "true", "0755", "0x1F",
+          "1e3", "1.5", ".5", "-1", "+1", "2025-01-01", "2025-01-01T12:00:00Z", "12:30", "1:20:30",
+          "~", "null", "", " lead", "trail ", "a: b", "a:b", "- item", "#c", "a #c", "{x}", "[y]",
+          "multi\nline", "multi\nline\n", "two newlines\n\n", "tab\tin", "unicode é ü 中",
+          "x" * 100, " ".join(["word"] * 30), "'quoted'", '"dq"', "@at", "`bt", "%pct", "!bang",
+          "&amp", "*star", "|pipe", ">gt", "?q", ", comma", "<none>", "back\\slash", ".inf",
+          "=", "<<", "0o17", "1_000", "Y", "N"]
+
+
+async def test_yaml_and_json_quoting_match_kubectl(both: Both) -> None:
+    """Strings that YAML would read as other types, or cannot write plainly, are quoted
+    exactly as kubectl (go-yaml v2) quotes them; JSON escapes as Go's encoder does."""
+    import json
+
+    data = {f"k{i:02d}": value for i, value in enumerate(TRICKY)}
+    # keys with leading zeros are left out: go-yaml's key order is not transitive for them
+    # (e.g. "1" < "0755" < "0o17" < "1"), so kubectl's own order for them is random
+    data.update({value: "as key" for value in TRICKY if value and "\n" not in value
+                 and len(value) < 40 and value.strip() == value and "/" not in value
+                 and not value.startswith("0")
+                 and all(c.isalnum() or c in "-._" for c in value)})
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tricky"},
+          "data": data}
+    await both.kubectl.ok("apply", "-f", "-", stdin=json.dumps(cm))
+    await both.same("get", "cm", "tricky", "-o", "yaml")
+    await both.same("get", "cm", "tricky", "-o", "json")
+    await both.same("get", "cm", "-o", "yaml")
+    ours, theirs = await both("describe", "cm", "tricky")
+    assert same_sections(ours.out) == same_sections(theirs.out) and ours.rc == theirs.rc == 0
+
+
+def same_sections(text: str) -> list[str]:
+    """describe's Data sections, which kubectl prints in Go's random map order, sorted."""
+    head, _, rest = text.partition("\nData\n====\n")
+    data, _, tail = rest.partition("\nBinaryData\n====\n")
+    return [head, *sorted(data.split("\n")), tail]

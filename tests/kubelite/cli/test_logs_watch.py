@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-
 from pathlib import Path
 
 from tests.kubelite.cli.conftest import (
@@ -19,8 +18,8 @@ from tests.kubelite.cli.conftest import (
     same_text,
     stop,
 )
-from tests.kubelite.conftest import Kubectl
 from tests.kubelite.cli.fixtures import EXAMPLES, node, pod_on
+from tests.kubelite.conftest import Kubectl
 
 LOG_FORMS = [
     ["logs", "single"],
