@@ -104,9 +104,11 @@ def targets_from_documents(mapper: Mapper, docs: list[manifest.Document], namesp
         meta: Obj = raw_meta if isinstance(raw_meta, dict) else {}
         name = str(meta.get("name") or "")
         if not api_version or not kind:
-            missing = "apiVersion" if not api_version else "kind"
+            missing = [f"{field} not set" for field, value in (("apiVersion", api_version),
+                                                               ("kind", kind)) if not value]
+            text = missing[0] if len(missing) == 1 else "[" + ", ".join(missing) + "]"
             errors.append(CLIError(
-                f'error validating "{doc.source}": error validating data: {missing} not set; '
+                f'error validating "{doc.source}": error validating data: {text}; '
                 "if you choose to ignore these errors, turn validation off with "
                 "--validate=false"))
             continue

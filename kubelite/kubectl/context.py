@@ -95,7 +95,7 @@ class Context:
     @property
     def mapper(self) -> Mapper:
         if self._mapper is None:
-            self._mapper = discover(self.client)
+            self._mapper = discover(self.client, lambda text: self.err(f"Warning: {text}\n"))
         return self._mapper
 
     def flush_warnings(self) -> None:

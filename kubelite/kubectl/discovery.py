@@ -8,6 +8,7 @@ one ``APIResourceList`` per group version). :class:`Mapper` itself is pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,12 +79,39 @@ class NoKindMatch(CLIError):
 class Mapper:
     """Resolve resource arguments and kinds against the discovered resources (pure)."""
 
-    def __init__(self, resources: list[ApiResource]):
+    def __init__(self, resources: list[ApiResource],
+                 warn: Callable[[str], object] | None = None):
         self.resources = resources
+        self.warn = warn
+
+    def _short_name(self, name: str, group: str | None) -> ApiResource | None:
+        """kubectl's shortcut expander: the first resource with this short name, warning
+        about the others (unless the word is some resource's full name)."""
+        candidates = [r for r in self.resources if group is None or r.group == group]
+        if any(name in (r.plural, r.singular) for r in candidates):
+            return None
+        found: ApiResource | None = None
+        warned: set[str] = set()
+        for res in candidates:
+            if name not in res.short_names:
+                continue
+            if found is None:
+                found = res
+            elif (res.group, res.plural) != (found.group, found.plural) and \
+                    res.qualified_plural not in warned:
+                warned.add(res.qualified_plural)
+                if self.warn is not None:
+                    self.warn(f'short name "{name}" could also match lower priority resource '
+                              f"{res.qualified_plural}")
+        return found
 
     def resource_for(self, arg: str) -> ApiResource:
         """``po``, ``pods``, ``pod``, ``Pod``, ``deployments.apps``, ``deploy.v1.apps``."""
         text = arg.lower()
+        head, _, rest = text.partition(".")
+        short = self._short_name(text, None) or (self._short_name(head, rest) if rest else None)
+        if short is not None:
+            return short
         candidates: list[tuple[str, str | None, str | None]] = [(text, None, None)]
         if "." in text:
             head, _, rest = text.partition(".")
@@ -163,7 +191,7 @@ def _legacy(client: RestClient, core: Any, groups: Any) -> list[ApiResource]:
     return out
 
 
-def discover(client: RestClient) -> Mapper:
+def discover(client: RestClient, warn: Callable[[str], object] | None = None) -> Mapper:
     """Ask the server for its resources (aggregated discovery, else the legacy form)."""
     from kubelite.kubectl.errors import ApiError
 
@@ -179,5 +207,5 @@ def discover(client: RestClient) -> Mapper:
     core, core_type = fetch("/api")
     groups, groups_type = fetch("/apis")
     if "as=APIGroupDiscoveryList" in core_type and "as=APIGroupDiscoveryList" in groups_type:
-        return Mapper(_from_aggregated(core) + _from_aggregated(groups))
-    return Mapper(_legacy(client, core, groups))
+        return Mapper(_from_aggregated(core) + _from_aggregated(groups), warn)
+    return Mapper(_legacy(client, core, groups), warn)

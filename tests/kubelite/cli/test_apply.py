@@ -206,6 +206,7 @@ BAD_INPUTS = [
     "apiVersion: v1\nmetadata:\n  name: x\n",
     "kind: Pod\nmetadata:\n  name: x\n",
     "- a\n- b\n",
+    "metadata: {name: x}\n",
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Pod\nspec:\n  containers:\n  - name: c\n",
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: []\n",
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  fooz: 1\n  containers:\n"
