@@ -44,6 +44,7 @@ FLAGS = [
     fl.Flag("raw"),
     fl.Flag("server-print", fl.Kind.BOOL, default=True),
     fl.Flag("show-managed-fields", fl.Kind.BOOL),
+    fl.Flag("sort-by"),
 ]
 
 NO_TYPE = (
@@ -190,11 +191,26 @@ def _print_human(ctx: Context, fmt: OutputFormat, targets: list[builder.Target])
     errors: list[BaseException] = []
     for target in targets:
         try:
-            tables.append((target, fetch(ctx, target, TABLE_ACCEPT)))
+            sort_by = ctx.flag("sort-by")
+            # sorting needs the full objects in the rows (kubectl asks for them too)
+            table = fetch(ctx, target, TABLE_ACCEPT,
+                          {"includeObject": "Object"} if sort_by else None)
+            tables.append((target, table))
         except ApiError as err:
             if ctx.flag("ignore-not-found") and is_not_found(err):
                 continue
             errors.append(err)
+    if ctx.flag("sort-by"):
+        from kubelite.kubectl.sorting import check_tables, sort_table
+        check_tables([t for _, t in tables], ctx.flag("sort-by"))
+        for _, table in tables:
+            if table.get("kind") == "Table":
+                try:
+                    sort_table(table, ctx.flag("sort-by"))
+                except CLIError:
+                    # kubectl's table printer fails here and get ignores the printer's
+                    # error: the table is not printed at all
+                    table["rows"] = []
     with_kind = ctx.flag("show-kind") or len({t.resource for t, _ in tables}) > 1
     written = 0
     separator = False  # a blank line is owed before the next table that prints anything
@@ -282,6 +298,9 @@ def _print_generic(ctx: Context, fmt: OutputFormat, targets: list[builder.Target
     if not ctx.flag("show-managed-fields") and fmt.kind in ("yaml", "json"):
         for item in items:
             strip_managed_fields(item)
+    if ctx.flag("sort-by"):
+        from kubelite.kubectl.sorting import sort_objects
+        items = sort_objects(items, ctx.flag("sort-by"))
     if single and len(items) == 1:
         _print_items(ctx, fmt, items[0], [items[0]])
     else:

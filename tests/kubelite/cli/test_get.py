@@ -38,6 +38,12 @@ GET_FORMS = [
     ["get", "svc", "-n", "team-a", "-o", "wide"],
     ["get", "pods", "--show-kind"],
     ["get", "namespace", "team-a", "kube-system"],
+    ["get", "pods", "-A", "--sort-by=.metadata.name"],
+    ["get", "pods", "-A", "--sort-by=metadata.namespace"],
+    ["get", "pods", "-A", "--sort-by=.spec.nodeName"],
+    ["get", "svc", "-A", "--sort-by=.spec.ports[0].port"],
+    ["get", "pods", "--sort-by=.nope"],
+    ["get", "nodes,pods", "--sort-by=.metadata.name"],
 ]
 
 MACHINE_FORMS = [
@@ -62,6 +68,8 @@ MACHINE_FORMS = [
     ["get", "pods", "-A", "-o", "custom-columns=NAME:.metadata.name,NS:metadata.namespace,"
      "IMAGES:.spec.containers[*].image,NODE:.spec.nodeName"],
     ["get", "cm", "settings", "-n", "team-a", "-o", "jsonpath={.data.motd}"],
+    ["get", "pods", "-A", "-o", "name", "--sort-by=.metadata.creationTimestamp"],
+    ["get", "ns", "-o", "yaml", "--sort-by=.nope"],
 ]
 
 ERROR_FORMS = [
