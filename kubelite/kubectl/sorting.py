@@ -4,7 +4,6 @@ objects without the field first). Pure."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from kubelite.kubectl import jsonpath
