@@ -24,7 +24,7 @@ from kubelite.kubectl import builder
 from kubelite.kubectl import flags as fl
 from kubelite.kubectl.cmd_get import fetch_list, resolve_targets
 from kubelite.kubectl.context import Context
-from kubelite.kubectl.describe import core, pods, workloads
+from kubelite.kubectl.describe import core, nodes, pods, workloads
 from kubelite.kubectl.describe.writer import PrefixWriter
 from kubelite.kubectl.discovery import ApiResource
 from kubelite.kubectl.errors import ApiError, CLIError, is_not_found, line_for, render
@@ -124,7 +124,7 @@ class Describer:
                              f"{name}")
         except ApiError as err:
             lease_error = err.message
-        core.describe_node(obj, node_pods, lease, lease_error, events, w)
+        nodes.describe_node(obj, node_pods, lease, lease_error, events, w)
 
     def namespace(self, obj: Obj, w: PrefixWriter) -> None:
         core.describe_namespace(obj, w)

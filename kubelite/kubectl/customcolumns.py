@@ -50,7 +50,7 @@ def print_custom_columns(ctx: Context, spec: str, items: list[dict[str, Any]],
         cells = []
         for _, nodes in columns:
             try:
-                values = jsonpath._eval_nodes([item], nodes)
+                values = jsonpath.evaluate([item], nodes)
             except jsonpath.JSONPathError:
                 values = []
             cells.append(",".join(_go_print(v) for v in values) if values else "<none>")

@@ -43,7 +43,7 @@ def _parse(field: str) -> tuple[str, list[Any]]:
 
 def _values(obj: Any, nodes: list[Any]) -> list[Any]:
     try:
-        return jsonpath._eval_nodes([obj], nodes)
+        return jsonpath.evaluate([obj], nodes)
     except jsonpath.JSONPathError:
         return []
 
