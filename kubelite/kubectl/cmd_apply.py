@@ -48,21 +48,17 @@ APPLY_FLAGS = COMMON + [
     fl.Flag("server-side", fl.Kind.BOOL),
     fl.Flag("force-conflicts", fl.Kind.BOOL),
     fl.Flag("field-manager", default=""),
+    # known to kubectl users but not implemented: refused with a clear message
     fl.Flag("overwrite", fl.Kind.BOOL, default=True),
     fl.Flag("force", fl.Kind.BOOL),
-    fl.Flag("grace-period", fl.Kind.INT, default=-1),
-    fl.Flag("wait", fl.Kind.BOOL),
-    fl.Flag("timeout", fl.Kind.DURATION, default="0s"),
     fl.Flag("prune", fl.Kind.BOOL),
-    fl.Flag("all", fl.Kind.BOOL),
     fl.Flag("kustomize", short="k"),
 ]
 CREATE_FLAGS = COMMON + [
     fl.Flag("save-config", fl.Kind.BOOL),
     fl.Flag("field-manager", default="kubectl-create"),
-    fl.Flag("edit", fl.Kind.BOOL),
-    fl.Flag("raw"),
 ]
+UNSUPPORTED = {"prune": "--prune", "force": "--force", "kustomize": "-k (kustomize)"}
 FLAGS_BY_COMMAND = {"apply": APPLY_FLAGS, "create": CREATE_FLAGS}
 FLAGS = APPLY_FLAGS
 
@@ -333,10 +329,14 @@ def _filter_by_selector(ctx: Context, targets: list[builder.Target]) -> list[bui
 
 
 def run_files(ctx: Context, command: str) -> int:
-    if not ctx.flag("filename"):
+    if not ctx.flag("filename") and not (command == "apply" and ctx.flag("kustomize")):
         raise CLIError("must specify one of -f and -k")
-    if command == "apply" and ctx.flag("prune"):
-        raise CLIError("--prune is not supported by kubelite apply")
+    if command == "apply":
+        for name, shown in UNSUPPORTED.items():
+            if ctx.flag(name):
+                raise CLIError(f"{shown} is not supported by kubelite apply")
+        if not ctx.flag("overwrite"):
+            raise CLIError("--overwrite=false is not supported by kubelite apply")
     applier = Applier(ctx, command)
     docs, read_errors = manifest.read(ctx.flag("filename"), ctx.flag("recursive"), ctx.stdin)
     targets, map_errors = builder.targets_from_documents(ctx.mapper, docs, ctx.namespace,

@@ -46,7 +46,6 @@ FLAGS = [
     fl.Flag("output", short="o"),
     fl.Flag("dry-run", default="none", no_opt="unchanged"),
     fl.Flag("chunk-size", fl.Kind.INT, default=500),
-    fl.Flag("raw"),
 ]
 
 CASCADE = {"background": "Background", "true": "Background", "foreground": "Foreground",

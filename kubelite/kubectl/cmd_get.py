@@ -162,7 +162,7 @@ def run(ctx: Context) -> int:
         from kubelite.kubectl.watch import watch
         return watch(ctx, fmt, resolve_targets(ctx))
     targets = resolve_targets(ctx)
-    if fmt.human and ctx.flag("server-print"):
+    if fmt.human:
         return _print_human(ctx, fmt, targets)
     return _print_generic(ctx, fmt, targets)
 
@@ -193,7 +193,9 @@ def _print_human(ctx: Context, fmt: OutputFormat, targets: list[builder.Target])
         try:
             sort_by = ctx.flag("sort-by")
             # sorting needs the full objects in the rows (kubectl asks for them too)
-            table = fetch(ctx, target, TABLE_ACCEPT,
+            # --server-print=false: plain objects, printed as NAME and AGE like kubectl does
+            accept = TABLE_ACCEPT if ctx.flag("server-print") else "application/json"
+            table = fetch(ctx, target, accept,
                           {"includeObject": "Object"} if sort_by else None)
             tables.append((target, table))
         except ApiError as err:
@@ -229,6 +231,7 @@ def _print_human(ctx: Context, fmt: OutputFormat, targets: list[builder.Target])
     printer: TablePrinter | None = None
     last = None
     all_namespaced = not ctx.flag("all-namespaces")
+    sticky_ns = False
     for target, table in tables:
         all_namespaced = all_namespaced and target.resource.namespaced
         if printer is None or target.resource != last:
@@ -236,7 +239,10 @@ def _print_human(ctx: Context, fmt: OutputFormat, targets: list[builder.Target])
             w.reset_widths()
             if last is not None and not ctx.flag("no-headers") and written:
                 separator = True
-            with_ns = ctx.flag("all-namespaces") and target.resource.namespaced
+            # kubectl sets "with namespace" on its shared print flags and never clears it, so
+            # after a namespaced kind with -A even cluster-scoped kinds get the column
+            sticky_ns = sticky_ns or (ctx.flag("all-namespaces") and target.resource.namespaced)
+            with_ns = sticky_ns
             printer = TablePrinter(w, TableOptions(
                 wide=fmt.kind == "wide", no_headers=ctx.flag("no-headers"),
                 with_namespace=with_ns,

@@ -11,8 +11,11 @@ server ends it).
 
 from __future__ import annotations
 
+import codecs
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kubelite.api import labels as label_sel
@@ -106,6 +109,8 @@ def _log_query(ctx: Context, container: str, selector_default_tail: bool) -> dic
         q["sinceTime"] = ctx.flag("since-time")
     if int(ctx.flag("limit-bytes")) > 0:
         q["limitBytes"] = str(ctx.flag("limit-bytes"))
+    if ctx.flag("insecure-skip-tls-verify-backend"):
+        q["insecureSkipTLSVerifyBackend"] = "true"
     return q
 
 
@@ -184,24 +189,78 @@ def _pods_for(ctx: Context) -> tuple[list[Obj], bool]:
     return [first_pod(ctx, ns, _selector_of(obj), timeout)], False
 
 
-def _stream(ctx: Context, pod: Obj, container: str, from_selector: bool, prefix: bool) -> None:
-    meta = pod.get("metadata") or {}
-    path = (f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/log")
-    query = _log_query(ctx, container, from_selector)
-    label = f"[pod/{meta.get('name')}/{container}] " if prefix else ""
-    pending = b""
-    for chunk in ctx.client.stream(path, query, accept="*/*", lines=False):
-        if not label:
-            ctx.stdout.write(chunk.decode(errors="replace"))
-            ctx.stdout.flush()
-            continue
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            ctx.stdout.write(label + line.decode(errors="replace") + "\n")
-        ctx.stdout.flush()
-    if label and pending:
-        ctx.stdout.write(label + pending.decode(errors="replace") + "\n")
+class _Output:
+    """Writes log text to stdout; with a prefix, whole lines only (several streams may share
+    stdout, each from its own thread when following)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.lock = threading.Lock()
+
+    def stream(self, pod: Obj, container: str, query: dict[str, str], label: str) -> None:
+        meta = pod.get("metadata") or {}
+        path = f"/api/v1/namespaces/{meta.get('namespace')}/pods/{meta.get('name')}/log"
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        for chunk in self.ctx.client.stream(path, query, accept="*/*", lines=False):
+            pending += decoder.decode(chunk)
+            if not label and not self.concurrent:
+                self.write(pending)
+                pending = ""
+                continue
+            *lines, pending = pending.split("\n")
+            if lines:
+                self.write("".join(f"{label}{line}\n" for line in lines))
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            self.write(f"{label}{pending}" + ("\n" if label else ""))
+
+    concurrent = False
+
+    def write(self, text: str) -> None:
+        with self.lock:
+            self.ctx.stdout.write(text)
+            self.ctx.stdout.flush()
+
+
+def _requests(ctx: Context, pods: list[Obj], wanted: str) -> list[tuple[Obj, str]]:
+    out: list[tuple[Obj, str]] = []
+    for pod in pods:
+        if ctx.flag("all-containers"):
+            spec = pod.get("spec") or {}
+            out += [(pod, c.get("name", "")) for key in ("initContainers", "containers",
+                                                         "ephemeralContainers")
+                    for c in spec.get(key) or []]
+        else:
+            out.append((pod, choose_container(ctx, pod, wanted)))
+    return out
+
+
+def _follow_all(ctx: Context, output: _Output, jobs: list[tuple[Obj, str, dict[str, str], str]]
+                ) -> None:
+    """Follow several streams at once, as kubectl does (one worker per stream)."""
+    limit = int(ctx.flag("max-log-requests"))
+    if len(jobs) > limit:
+        raise CLIError(f"you are attempting to follow {len(jobs)} log streams, but maximum "
+                       f"allowed concurrency is {limit}, use --max-log-requests to increase "
+                       "the limit")
+    output.concurrent = True
+    failures: list[BaseException] = []
+
+    def work(pod: Obj, container: str, query: dict[str, str], label: str) -> None:
+        try:
+            output.stream(pod, container, query, label)
+        except (ApiError, CLIError, OSError) as exc:
+            if ctx.flag("ignore-errors"):
+                output.write(f"error: {exc}\n")
+            else:
+                failures.append(exc)
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for job in jobs:
+            pool.submit(work, *job)
+    if failures:
+        raise failures[0]
 
 
 def run(ctx: Context) -> int:
@@ -213,20 +272,21 @@ def run(ctx: Context) -> int:
                          "See 'kubelite logs -h' for help and examples")
     wanted = ctx.flag("container") or (args[1] if len(args) == 2 else "")
     pods, from_selector = _pods_for(ctx)
-    prefix = bool(ctx.flag("prefix"))
-    for pod in pods:
-        if ctx.flag("all-containers"):
-            spec = pod.get("spec") or {}
-            containers = [c.get("name", "") for key in ("initContainers", "containers",
-                                                         "ephemeralContainers")
-                          for c in spec.get(key) or []]
-        else:
-            containers = [choose_container(ctx, pod, wanted)]
-        for container in containers:
-            try:
-                _stream(ctx, pod, container, from_selector, prefix)
-            except ApiError as err:
-                if not ctx.flag("ignore-errors"):
-                    raise
-                ctx.out(f"error: {err.message}\n")
+    prefix = bool(ctx.flag("prefix") or ctx.flag("all-pods"))
+    output = _Output(ctx)
+    jobs = []
+    for pod, container in _requests(ctx, pods, wanted):
+        name = (pod.get("metadata") or {}).get("name")
+        label = f"[pod/{name}/{container}] " if prefix else ""
+        jobs.append((pod, container, _log_query(ctx, container, from_selector), label))
+    if ctx.flag("follow") and len(jobs) > 1:
+        _follow_all(ctx, output, jobs)
+        return 0
+    for job in jobs:
+        try:
+            output.stream(*job)
+        except ApiError as err:
+            if not ctx.flag("ignore-errors"):
+                raise
+            ctx.out(f"error: {err.message}\n")
     return 0

@@ -31,8 +31,6 @@ LOG_FORMS = [
     ["logs", "single", "-c", "nope"],
     ["logs", "multi"],
     ["logs", "multi", "-c", "b"],
-    ["logs", "multi", "--all-containers"],
-    ["logs", "multi", "--all-containers", "--prefix"],
     ["logs", "-l", "app=multi"],
     ["logs", "-l", "app=nobody"],
     ["logs", "-l", "app=single", "single"],
@@ -68,6 +66,13 @@ async def test_logs_match_kubectl(both: Both, fake_kubelet: FakeKubelet) -> None
     await _setup_logs(both, fake_kubelet)
     for args in LOG_FORMS:
         await both.same(*args)
+    # kubectl reads the containers of --all-containers in Go's random map order
+    for args in (["logs", "multi", "--all-containers"],
+                 ["logs", "multi", "--all-containers", "--prefix"]):
+        ours, theirs = await both(*args)
+        assert (ours.rc, ours.err) == (theirs.rc, theirs.err) == (0, "")
+        assert sorted(ours.out.splitlines()) == sorted(theirs.out.splitlines())
+        assert ours.out.splitlines()[0].endswith("multi/a line 1")  # kubelite: spec order
 
 
 async def test_logs_follow_streams_until_the_server_ends(both: Both,
@@ -81,6 +86,38 @@ async def test_logs_follow_streams_until_the_server_ends(both: Both,
         assert await asyncio.wait_for(proc.wait(), 15) == 0
     finally:
         await stop(proc)
+
+
+async def lines_until(proc: asyncio.subprocess.Process, count: int) -> list[str]:
+    lines = []
+    while len(lines) < count:
+        assert proc.stdout is not None
+        line = (await proc.stdout.readline()).decode()
+        assert line, f"output ended after {lines}"
+        lines.append(line)
+    return lines
+
+
+async def test_logs_follow_several_streams_at_once(both: Both,
+                                                   fake_kubelet: FakeKubelet) -> None:
+    """Both containers' streams are followed together: each shows its lines before either
+    stream ends (a sequential reader would block on the first)."""
+    await _setup_logs(both, fake_kubelet)
+    proc = await both.cli.start("logs", "-f", "multi", "--all-containers", "--prefix")
+    try:
+        seen = await asyncio.wait_for(lines_until(proc, 6), 15)
+        assert sorted(seen) == [f"[pod/multi/{c}] default/multi/{c} line {i}\n"
+                                for c in "ab" for i in (1, 2, 3)]
+        fake_kubelet.release.set()
+        assert sorted(await asyncio.wait_for(lines_until(proc, 2), 15)) == \
+            [f"[pod/multi/{c}] default/multi/{c} line 4\n" for c in "ab"]
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        await stop(proc)
+    res = await both.cli("logs", "-f", "multi", "--all-containers", "--max-log-requests=1")
+    assert res.rc == 1 and res.err == ("error: you are attempting to follow 2 log streams, but "
+                                       "maximum allowed concurrency is 1, use "
+                                       "--max-log-requests to increase the limit\n")
 
 
 async def test_watch_prints_the_same_lines_as_kubectl(both: Both, recorder: Recorder,
