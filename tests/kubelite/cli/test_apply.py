@@ -8,10 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kubelite.apiserver.server import RunningApiServer
 from tests.kubelite.cli.conftest import Both, Cli, Recorder, same_output
 from tests.kubelite.cli.fixtures import EXAMPLES
 from tests.kubelite.conftest import Kubectl
+
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
+
 
 DEPLOY = """\
 apiVersion: apps/v1

@@ -16,6 +16,8 @@ from tests.kubelite.cli.conftest import KLOG, Both, same_text
 from tests.kubelite.conftest import Result
 from tests.support.procs import free_port
 
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
+
 
 async def run(argv: list[str], env: dict[str, str]) -> Result:
     proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,

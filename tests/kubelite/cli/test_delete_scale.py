@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.kubelite.cli.conftest import Both, same_output
 from tests.kubelite.cli.fixtures import EXAMPLES, node
+
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
+
 
 NAMESPACES = ("theirs", "ours")
 CONFIGMAPS = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i}\n"

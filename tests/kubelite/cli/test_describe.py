@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.kubelite.cli.conftest import Both
 from tests.kubelite.cli.fixtures import EXAMPLES, NAMESPACE, WORKLOADS, node, pod_on
 from tests.kubelite.conftest import Api
+
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
+
 
 OBJECTS = """\
 apiVersion: coordination.k8s.io/v1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.kubelite.cli.conftest import Both
 from tests.kubelite.cli.fixtures import EXAMPLES, NAMESPACE, WORKLOADS, node
+
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
 
 
 async def _setup(both: Both) -> None:

@@ -9,6 +9,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.kubelite.cli.conftest import (
     Both,
     Cli,
@@ -20,6 +22,9 @@ from tests.kubelite.cli.conftest import (
 )
 from tests.kubelite.cli.fixtures import EXAMPLES, node, pod_on
 from tests.kubelite.conftest import Kubectl
+
+pytestmark = pytest.mark.compat  # side by side with the real kubectl 1.32
+
 
 LOG_FORMS = [
     ["logs", "single"],
