@@ -11,7 +11,6 @@ after the output, and the exit code is 1.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kubelite.kubectl import builder, manifest
@@ -331,6 +330,3 @@ def _print_items(ctx: Context, fmt: OutputFormat, whole: Obj, items: list[Obj]) 
         return
     print_object(fmt, whole, ctx.out)
 
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj)

@@ -69,7 +69,6 @@ class Connection:
     key_file: str = ""
     key_data: bytes = b""
     timeout: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -78,13 +78,20 @@ def usage() -> str:
     return "\n".join(lines) + "\n"
 
 
-def command_help(name: str, cmd_flags: list[fl.Flag]) -> str:
-    lines = [COMMANDS[name].summary + ".", "", "Options:"]
-    for f in cmd_flags:
+def _flag_lines(flags: list[fl.Flag]) -> list[str]:
+    lines = []
+    for f in flags:
         short = f"-{f.short}, " if f.short else ""
         default = "" if f.kind is fl.Kind.BOOL else f"='{f.initial()}'"
-        lines.append(f"    {short}--{f.name}{default}")
-    lines += ["", "Usage:", f"  kubelite {name} [options]", ""]
+        lines.append(f"    {short}--{f.name}{default}" + (f": {f.help}" if f.help else ""))
+    return lines
+
+
+def command_help(name: str, cmd_flags: list[fl.Flag]) -> str:
+    """The flags a command accepts (the same names and forms as kubectl's)."""
+    lines = [COMMANDS[name].summary + ".", "", "Options:", *_flag_lines(cmd_flags),
+             "", "Global options:", *_flag_lines(GLOBAL_FLAGS),
+             "", "Usage:", f"  kubelite {name} [options]", ""]
     return "\n".join(lines)
 
 
