@@ -140,6 +140,9 @@ class RestClient:
                 conn.close()
                 raise ConnectionFailed(self.hostport, f"dial tcp {self.hostport}: i/o timeout",
                                        False) from None
+            except ssl.SSLCertVerificationError as exc:
+                conn.close()
+                raise ConnectionFailed(self.hostport, _verify_text(exc), False) from None
             except ssl.SSLError as exc:
                 conn.close()
                 raise ConnectionFailed(self.hostport, f"tls: {exc.reason or exc}", False) from None
@@ -205,6 +208,24 @@ class RestClient:
                 yield line
         finally:
             resp.close()
+
+
+# OpenSSL verification codes -> Go's crypto/x509 wording, as kubectl reports them
+_X509_ERRORS = {
+    18: "x509: certificate signed by unknown authority",   # self-signed certificate
+    19: "x509: certificate signed by unknown authority",   # self-signed in chain
+    20: "x509: certificate signed by unknown authority",   # unable to get issuer
+    21: "x509: certificate signed by unknown authority",   # unable to verify the first cert
+    10: "x509: certificate has expired or is not yet valid",
+    9: "x509: certificate has expired or is not yet valid",
+}
+
+
+def _verify_text(exc: ssl.SSLCertVerificationError) -> str:
+    text = _X509_ERRORS.get(exc.verify_code or 0)
+    if text is None and "match" in str(exc.verify_message):
+        text = f"x509: {exc.verify_message}"
+    return f"tls: failed to verify certificate: {text or exc.verify_message}"
 
 
 def _gai_text(exc: socket.gaierror) -> str:

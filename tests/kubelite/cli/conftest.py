@@ -151,6 +151,7 @@ class Recorded:
     query: str
     content_type: str
     body: bytes
+    authorization: str = ""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -182,7 +183,8 @@ class Recorder:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(Recorded(request.method, request.path, request.query_string,
-                                      request.headers.get("Content-Type", ""), body))
+                                      request.headers.get("Content-Type", ""), body,
+                                      request.headers.get("Authorization", "")))
         async with self.arrived:
             self.arrived.notify_all()
         headers = {k: v for k, v in request.headers.items()

@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import shutil
+import ssl
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from kubelite.apiserver.server import RunningApiServer
 from kubelite.kubectl.errors import CLIError
 from kubelite.kubectl.kubeconfig import Overrides, resolve
-from tests.kubelite.cli.conftest import KLOG, Both, same_text
+from tests.kubelite.cli.conftest import KLOG, Both, Recorder, same_text
 from tests.kubelite.conftest import Result
 from tests.support.procs import free_port
 
@@ -145,3 +151,63 @@ async def test_console_program_entry(both: Both) -> None:
     assert (res.rc, res.out, res.err) == (0, "configmap/entry\n", "")
     res = await run([str(exe), "nonsense"], {"HOME": str(both.cli.home)})
     assert res.rc == 1 and 'unknown command "nonsense"' in res.err
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                   capture_output=True)
+    return cert, key
+
+
+async def test_https_with_ca_data_and_token(both: Both, apiserver: RunningApiServer,
+                                            certificate: tuple[Path, Path],
+                                            tmp_path: Path) -> None:
+    """A TLS front (a recording proxy) before the apiserver: the kubeconfig's CA data
+    verifies it, the user's token is sent; without the CA both clients refuse it."""
+    cert, key = certificate
+    rec = Recorder(apiserver.url)
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", rec.handle)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True,
+                           shutdown_timeout=1.0)
+    await runner.setup()
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls).start()
+    try:
+        ca = base64.b64encode(cert.read_bytes()).decode()
+        config = kubeconfig(tmp_path / "tls", f"""\
+apiVersion: v1
+kind: Config
+current-context: tls
+clusters:
+- name: tls
+  cluster: {{server: "https://127.0.0.1:{port}", certificate-authority-data: {ca}}}
+- name: untrusted
+  cluster: {{server: "https://127.0.0.1:{port}"}}
+contexts:
+- {{name: tls, context: {{cluster: tls, user: robot}}}}
+- {{name: untrusted, context: {{cluster: untrusted, user: robot}}}}
+users:
+- {{name: robot, user: {{token: s3cret}}}}
+""")
+        env = {"HOME": str(tmp_path), "KUBECONFIG": config}
+        ours, theirs = await both_with_env(both, ["get", "ns", "default", "-o", "name"], env)
+        assert (ours.rc, ours.out, ours.err) == (theirs.rc, theirs.out, theirs.err) == \
+            (0, "namespace/default\n", "")
+        tokens = {r.authorization for r in rec.requests}
+        assert tokens == {"Bearer s3cret"}
+        ours, theirs = await both_with_env(both, ["--context", "untrusted", "get", "ns"], env)
+        assert ours.rc == theirs.rc == 1 and ours.out == theirs.out == ""
+        assert ours.err == KLOG.sub("", theirs.err) == (
+            "Unable to connect to the server: tls: failed to verify certificate: x509: "
+            "certificate signed by unknown authority\n")
+    finally:
+        await runner.cleanup()
