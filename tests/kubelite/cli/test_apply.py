@@ -276,3 +276,35 @@ async def test_create_matches_kubectl(both: Both) -> None:
         deploy = json.loads(await both.kubectl.ok("get", "deploy", "web", "-n", ns, "-o", "json"))
         assert "kubectl.kubernetes.io/last-applied-configuration" in \
             deploy["metadata"]["annotations"]
+
+
+async def test_lists_json_streams_and_directories(both: Both, tmp_path: Path) -> None:
+    """What kubectl 1.32 cannot apply against kubelite (a ``kind: List`` fails its OpenAPI
+    validation here), checked on kubelite alone: Lists, JSON streams, directories, -R."""
+    def cm(name: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                "data": {"k": name}}
+
+    top = tmp_path / "tree"
+    (top / "sub").mkdir(parents=True)
+    (top / "a-list.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List",
+                                                 "items": [cm("l1"), cm("l2")]}))
+    (top / "b-stream.json").write_text(json.dumps(cm("s1")) + "\n" + json.dumps(cm("s2")))
+    (top / "c.yml").write_text("kind: ConfigMapList\napiVersion: v1\nitems:\n"
+                               "- {apiVersion: v1, kind: ConfigMap, metadata: {name: y1}}\n")
+    (top / "ignored.txt").write_text("not a manifest")
+    (top / "sub" / "deep.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                                           "  name: deep\n")
+    out = await both.cli.ok("apply", "-f", str(top))
+    assert out == ("configmap/l1 created\nconfigmap/l2 created\nconfigmap/s1 created\n"
+                   "configmap/s2 created\nconfigmap/y1 created\n")
+    out = await both.cli.ok("apply", "-R", "-f", str(top))
+    assert out.splitlines()[-1] == "configmap/deep created"
+    assert out.count("unchanged") == 5
+    names = await both.kubectl.ok("get", "cm", "-o", "jsonpath={.items[*].metadata.name}")
+    assert set(names.split()) >= {"l1", "l2", "s1", "s2", "y1", "deep"}
+    res = await both.cli("apply", "-f", str(tmp_path / "missing.yaml"))
+    assert (res.rc, res.err) == (1, f'error: the path "{tmp_path / "missing.yaml"}" does '
+                                    "not exist\n")
+    res = await both.cli("delete", "-R", "-f", str(top))
+    assert res.rc == 0 and res.out.count("deleted") == 6
