@@ -1,0 +1,1 @@
+"""Describers: one module per group of kinds, writing kubectl's describe layout."""
