@@ -26,7 +26,8 @@ from typing import Any
 
 from pyetcd.client import ClusterUnavailable, EtcdClient
 from pyetcd.errors import KEY_NOT_FOUND, EtcdError
-from pyflannel import healthz, iface, sdnotify, subnet_env
+from pyetcd.sdnotify import notify_ready
+from pyflannel import healthz, iface, subnet_env
 from pyflannel.backend.base import BackendError, Network, make_backend
 from pyflannel.config import Config
 from pyflannel.iptables import IPTables, Rule, forward_rules, keep_rules, masq_rules
@@ -169,11 +170,8 @@ class Daemon:
         async with asyncio.TaskGroup() as tg:
             started: list[asyncio.Task[Any]] = [tg.create_task(t) for t in tasks]
             started.append(tg.create_task(network.run(watch_leases(manager.registry, view))))
-            try:
-                if sdnotify.notify("READY=1"):
-                    log.info("sent READY=1 to systemd")
-            except OSError as exc:
-                log.warning("sd_notify failed: %s", exc)
+            if notify_ready():  # logs its own failure to reach the socket
+                log.info("sent READY=1 to systemd")
             margin = self.cfg.subnet_lease_renew_margin_minutes * 60
             reason = await manager.monitor_lease(network.lease, margin)
             log.error("%s", reason)
