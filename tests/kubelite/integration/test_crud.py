@@ -136,6 +136,15 @@ async def test_dry_run_stores_nothing(api: Api) -> None:
     assert status == 200
     status, _, _ = await api.get(PODS + "/nginx")
     assert status == 200
+    status, body, _ = await api.post(PODS + "?dryRun=Some", pod("other"))
+    assert (status, body["message"]) == (422, 'CreateOptions.meta.k8s.io "" is invalid: dryRun: '
+                                         'Unsupported value: []string{"Some"}: supported '
+                                         'values: "All"')
+    assert body["details"]["causes"] == [{"reason": "FieldValueNotSupported", "field": "dryRun",
+                                          "message": 'Unsupported value: []string{"Some"}: '
+                                          'supported values: "All"'}]
+    status, body, _ = await api.patch(PODS + "/nginx?dryRun=Some", {}, "application/merge-patch+json")
+    assert status == 422 and body["message"].startswith('PatchOptions.meta.k8s.io "" is invalid')
 
 
 async def test_size_limit_and_bad_bodies(api: Api) -> None:

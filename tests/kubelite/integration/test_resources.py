@@ -82,7 +82,7 @@ async def test_namespace_lifecycle(api: Api) -> None:
                                  "metadata.name%3Dteam-a&resourceVersion=" +
                                  body["metadata"]["resourceVersion"])
     status, body, _ = await api.delete("/api/v1/namespaces/team-a")
-    assert status == 202 and body["status"]["phase"] == "Terminating"
+    assert status == 200 and body["status"]["phase"] == "Terminating"
     status, created, _ = await api.post("/api/v1/namespaces/team-a/configmaps",
                                         {"apiVersion": "v1", "kind": "ConfigMap",
                                          "metadata": {"name": "late"}})
@@ -143,7 +143,7 @@ async def test_binding_status_and_graceful_deletion(api: Api) -> None:
     assert body["status"]["phase"] == "Running"
     # bound to an existing node: graceful, Terminating until the kubelet confirms
     status, body, _ = await api.delete(PODS + "/p", {"gracePeriodSeconds": 20})
-    assert status == 202 and body["metadata"]["deletionGracePeriodSeconds"] == 20
+    assert status == 200 and body["metadata"]["deletionGracePeriodSeconds"] == 20
     assert body["metadata"]["deletionTimestamp"]
     status, body, _ = await api.get(PODS + "/p")
     assert status == 200
@@ -174,7 +174,7 @@ async def test_finalizers_hold_deletion(api: Api) -> None:
           "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
     await api.post("/api/v1/namespaces/default/configmaps", cm)
     status, body, _ = await api.delete("/api/v1/namespaces/default/configmaps/held")
-    assert status == 202 and body["metadata"]["deletionTimestamp"]
+    assert status == 200 and body["metadata"]["deletionTimestamp"]
     status, body, _ = await api.patch("/api/v1/namespaces/default/configmaps/held",
                                       {"metadata": {"finalizers": None}}, "application/merge-patch+json")
     assert status == 200
