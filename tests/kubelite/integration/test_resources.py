@@ -266,9 +266,25 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     op = doc["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
     assert op["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert any(p["name"] == "fieldValidation" for p in op["parameters"])
-    status, _, _ = await api.get("/openapi/v2", headers={
-        "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
-    assert status in (404, 406)
+    # /openapi/v2: definitions with kube's names, as JSON or as gnostic protobuf
+    status, v2, headers = await api.get("/openapi/v2")
+    assert status == 200 and v2["swagger"] == "2.0" and v2["paths"] == {}
+    pod_def = v2["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod_def["x-kubernetes-group-version-kind"] == [
+        {"group": "", "kind": "Pod", "version": "v1"}]
+    assert pod_def["properties"]["spec"] == {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in v2["definitions"]
+    etag = headers["ETag"]
+    pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    async with api.session.get(api.base + "/openapi/v2", headers={"Accept": pb}) as resp:
+        body = await resp.read()
+    assert resp.status == 200 and body.startswith(b"\n\x032.0\x12")
+    assert b"io.k8s.api.apps.v1.Deployment" in body
+    async with api.session.get(api.base + "/openapi/v2", headers={
+            "Accept": pb, "If-None-Match": etag}) as resp:
+        assert resp.status == 304
+    status, body, _ = await api.get("/openapi/v2", headers={"Accept": "text/html"})
+    assert (status, body["reason"]) == (406, "NotAcceptable")
 
 
 async def test_events_are_served_in_both_versions(api: Api) -> None:
