@@ -46,7 +46,8 @@ def fieldset(obj: Obj, type_name: str | None, skip_status: bool = True) -> set[P
             continue
         if key == "metadata" and isinstance(value, dict):
             meta = {k: v for k, v in value.items() if k not in SERVER_META}
-            _walk(meta, "V1ObjectMeta", ("f:metadata",), out)
+            if meta:  # name/namespace alone are nobody's fields
+                _walk(meta, "V1ObjectMeta", ("f:metadata",), out)
             continue
         _walk(value, schema.field_type(type_name, key) if type_name else None, (f"f:{key}",), out,
               schema.patch_meta(type_name, key))
@@ -261,7 +262,10 @@ def apply(current: Obj | None, config: Obj, manager: str, api_version: str, when
         for path in owned(e) & applied:
             if path[-1] == ".":
                 continue
-            if value_at(base, path) != value_at(config, path):
+            have, want = value_at(base, path), value_at(config, path)
+            if isinstance(have[1], dict) and isinstance(want[1], dict):
+                continue  # an empty struct someone set is not a value to fight over
+            if have != want:
                 conflicts.append(Conflict(str(e.get("manager", "")), path))
     if conflicts and not force:
         return base, conflicts

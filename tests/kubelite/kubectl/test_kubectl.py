@@ -198,6 +198,11 @@ async def test_server_side_apply_and_conflicts(kubectl: Kubectl) -> None:
                      stdin=manifest.replace("httpd:1.0", "httpd:2.0"))
     assert await kubectl.ok("get", "pod", "nginx", "-o",
                             "jsonpath={.spec.containers[0].image}") == "kubelite/busybox-httpd:2.0"
+    # created by `create -f`, then server-side applied unchanged: shared, no conflict
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: b\n"
+    await kubectl.ok("create", "-f", "-", stdin=cm)
+    out = await kubectl.ok("apply", "--server-side", "-f", "-", stdin=cm)
+    assert out.strip() == "configmap/c1 serverside-applied"
 
 
 LIST = """apiVersion: v1

@@ -66,3 +66,18 @@ def test_remove_path_and_value_at() -> None:
     assert found and value == "i:1"
     mf.remove_path(obj, ("f:spec", "f:containers", 'k:{"name":"c"}', "."))
     assert obj["spec"]["containers"] == []
+
+
+def test_create_then_server_side_apply_of_the_same_manifest_does_not_conflict() -> None:
+    """``kubectl create -f`` then ``kubectl apply --server-side -f`` of the same file: the
+    name alone is owned by nobody, and equal values are shared, not fought over."""
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                "data": {"a": "b"}}
+    created = {**manifest, "metadata": {"name": "c", "uid": "u", "resourceVersion": "5"}}
+    mf.record_update(created, None, "kubectl-create", "v1", T, "V1ConfigMap")
+    assert created["metadata"]["managedFields"][0]["fieldsV1"] == {"f:data": {"f:a": {}}}
+    merged, conflicts = mf.apply(created, manifest, "kubectl", "v1", T, "V1ConfigMap",
+                                            force=False)
+    assert conflicts == []
+    assert [e["manager"] for e in merged["metadata"]["managedFields"]] == ["kubectl-create",
+                                                                           "kubectl"]
