@@ -101,8 +101,9 @@ class StatusError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
+        if self.reason:  # kube omits the reason of an error it could not classify
+            status["reason"] = self.reason
         details = self.details()
         if details is not None:
             status["details"] = details

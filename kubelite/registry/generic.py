@@ -105,10 +105,16 @@ class Store(Preparation):
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, obj: Obj, ctx: Context) -> Obj:
+        requested_rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
         obj = self.prepare_create(obj, ctx)
         name = obj["metadata"]["name"]
         if ctx.dry_run:
             return obj
+        if requested_rv.isdigit() and int(requested_rv) > 0:
+            # kube's storage refuses it (a copied object, probably): a 500 without reason,
+            # after validation and, as kube's dry-run storage skips the check, not in dry run
+            raise errors.StatusError("", "resourceVersion should not be set on objects to be "
+                                     "created", code=500)
         stored = await self._storage(name, self.storage.create(
             self.key(ctx.namespace, name), obj, ttl=self.strategy.ttl(obj)))
         return self._typed(stored)

@@ -240,3 +240,20 @@ async def test_hostile_bodies_are_400(api: Api) -> None:
     deep = b"[" * 100000 + b"]" * 100000
     status, body, _ = await api.post(PODS, deep)
     assert status == 400
+
+
+async def test_create_with_a_resource_version_is_refused_as_kube_does(api: Api) -> None:
+    """An object copied from ``get -o yaml`` carries a resourceVersion: kube's storage
+    refuses to create it (a 500 without a reason); dry run and "0" pass, as in kube."""
+    copied = pod("copied")
+    copied["metadata"]["resourceVersion"] = "1234"
+    status, body, _ = await api.post(PODS, copied)
+    assert (status, body) == (500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                    "status": "Failure", "code": 500, "message":
+                                    "resourceVersion should not be set on objects to be created"})
+    assert (await api.get(PODS + "/copied"))[0] == 404
+    status, _, _ = await api.post(PODS + "?dryRun=All", copied)
+    assert status == 201
+    copied["metadata"]["resourceVersion"] = "0"
+    status, body, _ = await api.post(PODS, copied)
+    assert status == 201 and body["metadata"]["resourceVersion"] != "0"
