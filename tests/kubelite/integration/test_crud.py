@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 from typing import Any
 
@@ -148,12 +149,31 @@ async def test_dry_run_stores_nothing(api: Api) -> None:
 
 
 async def test_size_limit_and_bad_bodies(api: Api) -> None:
-    big = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
-           "data": {"blob": "x" * (1600 * 1024)}}
-    status, body, _ = await api.post("/api/v1/namespaces/default/configmaps", big)
+    # over etcd's 1.5 MiB request limit: 413, nothing stored
+    big = pod("big")
+    big["spec"]["containers"][0]["args"] = ["x" * 1024] * 1600
+    status, body, _ = await api.post(PODS, big)
     assert (status, body["reason"]) == (413, "RequestEntityTooLarge")
-    status, _, _ = await api.get("/api/v1/namespaces/default/configmaps/big")
+    status, _, _ = await api.get(PODS + "/big")
     assert status == 404
+    # ConfigMap and Secret data is limited to 1 MiB by validation first, as in kube
+    cms = "/api/v1/namespaces/default/configmaps"
+    for kind, path, data, field in (
+            ("ConfigMap", cms, {"data": {"a": "x" * (1024 * 1024), "b": "y"}}, "[]"),
+            ("Secret", "/api/v1/namespaces/default/secrets",
+             {"data": {"a": base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()}}, "data")):
+        status, body, _ = await api.post(path, {"apiVersion": "v1", "kind": kind,
+                                                "metadata": {"name": "big"}, **data})
+        assert (status, body["message"]) == (
+            422, f'{kind} "big" is invalid: {field}: Too long: may not be more than 1048576 '
+            "bytes"), body
+        assert body["details"]["causes"] == [{"reason": "FieldValueTooLong", "field": field,
+                                              "message": "Too long: may not be more than "
+                                              "1048576 bytes"}]
+    status, _, _ = await api.post(cms, {"apiVersion": "v1", "kind": "ConfigMap",
+                                        "metadata": {"name": "fits"},
+                                        "data": {"a": "x" * (1024 * 1024)}})
+    assert status == 201
     status, body, _ = await api.post(PODS, b"{not json")
     assert status == 400 and body["reason"] == "BadRequest"
     status, body, _ = await api.post(PODS, {"apiVersion": "apps/v1", "kind": "Pod",
