@@ -191,6 +191,28 @@ def merge(current: Any, config: Any, type_expr: str | None,
     return copy.deepcopy(config)
 
 
+def _remove_disowned(obj: Obj, paths: set[Path], owned_by_others: set[Path]) -> None:
+    """Remove what a manager applied before and no longer applies, unless others own it.
+
+    A list item the manager no longer applies goes as a whole (with the fields defaulting
+    put in it), unless another manager owns something inside it; items go first, so that
+    removing their fields one by one cannot leave a stripped item behind (a service port
+    without its ``port``).
+    """
+    def owned_inside(prefix: Path) -> bool:
+        return any(p[:len(prefix)] == prefix for p in owned_by_others)
+
+    for path in sorted(paths, key=lambda p: (p[-1] != ".", len(p))):
+        if path in owned_by_others:
+            continue
+        if path[-1] == "." and owned_inside(path[:-1]):
+            continue
+        if len(path) > 1 and path[-2].startswith("k:") and path[-1].startswith("f:") \
+                and path[-1][2:] in json.loads(path[-2][2:]):
+            continue  # a kept item keeps its key; a removed one already went whole
+        remove_path(obj, path)
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     manager: str
@@ -270,9 +292,7 @@ def apply(current: Obj | None, config: Obj, manager: str, api_version: str, when
     if conflicts and not force:
         return base, conflicts
     owned_by_others = set().union(*(owned(e) for e in others)) if others else set()
-    for path in sorted(previous - applied, key=len, reverse=True):
-        if path not in owned_by_others:
-            remove_path(base, path)
+    _remove_disowned(base, previous - applied, owned_by_others)
     merged = merge(base, {k: v for k, v in config.items() if k != "status"}, type_name)
     taken = {c.path for c in conflicts}
     kept: list[Obj] = []

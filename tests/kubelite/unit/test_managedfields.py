@@ -81,3 +81,34 @@ def test_create_then_server_side_apply_of_the_same_manifest_does_not_conflict() 
     assert conflicts == []
     assert [e["manager"] for e in merged["metadata"]["managedFields"]] == ["kubectl-create",
                                                                            "kubectl"]
+
+
+def test_reapply_with_a_changed_list_key_replaces_the_item_whole() -> None:
+    """A service port applied as 80 and then as 81: the 80 item goes with its defaulted
+    ``protocol`` (no stripped item is left behind), the 81 item comes in."""
+    def config(port: int) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"name": "http", "port": port, "targetPort": port}]}}
+
+    first, _ = mf.apply(None, config(80), "kubectl", "v1", T, "V1Service", force=False)
+    first["spec"]["ports"][0]["protocol"] = "TCP"  # defaulted by the server
+    second, conflicts = mf.apply(first, config(81), "kubectl", "v1", T, "V1Service",
+                                 force=False)
+    assert conflicts == []
+    assert second["spec"]["ports"] == [{"name": "http", "port": 81, "targetPort": 81}]
+
+
+def test_an_item_another_manager_owns_a_field_of_stays() -> None:
+    current = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "managedFields": [
+        {"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T,
+         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:containers": {
+             'k:{"name":"a"}': {".": {}, "f:name": {}, "f:image": {}}}}}},
+        {"manager": "other", "operation": "Update", "apiVersion": "v1", "time": T,
+         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:containers": {
+             'k:{"name":"a"}': {"f:args": {}}}}}}]},
+        "spec": {"containers": [{"name": "a", "image": "i", "args": ["x"]}]}}
+    config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+              "spec": {"containers": [{"name": "b", "image": "j"}]}}
+    merged, _ = mf.apply(current, config, "kubectl", "v1", T, "V1Pod", force=False)
+    assert merged["spec"]["containers"] == [{"name": "a", "args": ["x"]},
+                                            {"name": "b", "image": "j"}]
