@@ -295,9 +295,11 @@ class ServiceStore(Store):
             if err.code != 404:
                 raise
             current = None
-        if current is None:
-            return await super()._write(namespace, name, mutate, ctx, create_ok)
-        preview = mutate(copy.deepcopy(current))
+        if current is None and not create_ok:
+            return await super()._write(namespace, name, mutate, ctx, create_ok)  # NotFound
+        # also when the write creates (server-side apply): a created service needs its
+        # cluster IP and node ports reserved like any other create
+        preview = mutate(copy.deepcopy(current) if current is not None else None)
         res = await self._reserve(self.needs(copy.deepcopy(preview), current), ctx.dry_run, name)
 
         def mutate_filled(cur: Obj | None) -> Obj:

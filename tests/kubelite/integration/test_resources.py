@@ -42,6 +42,37 @@ async def test_cluster_ips_are_unique_under_concurrency_and_released(api: Api) -
     assert status == 201, body
 
 
+async def test_services_created_by_server_side_apply_get_their_addresses(api: Api) -> None:
+    apply = "application/apply-patch+yaml"
+    status, svc, _ = await api.patch(SVCS + "/ssa?fieldManager=me",
+                                     service("ssa", type="NodePort"), apply)
+    assert status == 201, svc
+    ip, port = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
+    assert ip.startswith("10.0.0.") and svc["spec"]["clusterIPs"] == [ip]
+    assert 30000 <= port <= 32767
+    # they are really taken: asking for them again is refused
+    status, body, _ = await api.post(SVCS, service("dup", clusterIP=ip))
+    assert status == 422 and "already allocated" in body["message"]
+    status, body, _ = await api.patch(SVCS + "/taken?fieldManager=me",
+                                      service("taken", clusterIP="10.0.0.1"), apply)
+    assert status == 422 and "provided IP is already allocated" in body["message"]
+    assert (await api.get(SVCS + "/taken"))[0] == 404
+    # a re-apply keeps them; deleting frees them
+    status, again, _ = await api.patch(SVCS + "/ssa?fieldManager=me",
+                                       service("ssa", type="NodePort"), apply)
+    assert status == 200 and again["spec"]["clusterIP"] == ip
+    assert again["spec"]["ports"][0]["nodePort"] == port
+    status, _, _ = await api.patch(SVCS + "/dry?fieldManager=me&dryRun=All",
+                                   service("dry", clusterIP="10.0.0.99"), apply)
+    assert status == 201
+    await api.delete(SVCS + "/ssa")
+    status, body, _ = await api.post(SVCS, service("reuse", clusterIP=ip, type="NodePort",
+                                                   ports=[{"port": 80, "nodePort": port}]))
+    assert status == 201, body
+    status, body, _ = await api.post(SVCS, service("after-dry", clusterIP="10.0.0.99"))
+    assert status == 201, body
+
+
 async def test_node_ports_and_updates_keep_allocations(api: Api) -> None:
     status, svc, _ = await api.post(SVCS, service("np", type="NodePort"))
     assert status == 201
