@@ -120,6 +120,8 @@ async def test_outage_gives_500s_and_watches_resume(etcd_server: procs.ServerPro
                     assert resp.status == 500, status
                     assert (status["kind"], status["reason"]) == ("Status", "InternalError")
                     assert "etcd cluster is unavailable" in status["message"]
+                    assert status["details"]["causes"] == [
+                        {"message": status["message"].removeprefix("Internal error occurred: ")}]
                 async with http.get("/readyz") as resp:
                     assert resp.status == 500
                 async with http.get("/livez") as resp:
