@@ -277,3 +277,21 @@ async def test_create_with_a_resource_version_is_refused_as_kube_does(api: Api) 
     copied["metadata"]["resourceVersion"] = "0"
     status, body, _ = await api.post(PODS, copied)
     assert status == 201 and body["metadata"]["resourceVersion"] != "0"
+
+
+async def test_secret_string_data_is_merged_into_data(api: Api) -> None:
+    """``stringData`` is write-only: kube merges it into ``data`` and never returns it."""
+    secrets = "/api/v1/namespaces/default/secrets"
+    status, body, _ = await api.post(secrets, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "data": {"pw": "c2VjcmV0", "user": "b2xk"}, "stringData": {"user": "admin"}})
+    assert status == 201 and "stringData" not in body
+    assert body["data"] == {"pw": "c2VjcmV0", "user": base64.b64encode(b"admin").decode()}
+    status, body, _ = await api.patch(secrets + "/s", {"stringData": {"user": "root"}},
+                                      "application/strategic-merge-patch+json")
+    assert status == 200 and "stringData" not in body
+    assert body["data"]["user"] == base64.b64encode(b"root").decode()
+    status, body, _ = await api.post(secrets, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bad"},
+        "stringData": {"bad key!": "x"}})
+    assert status == 422 and body["details"]["causes"][0]["field"] == "data"
