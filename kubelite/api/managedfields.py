@@ -241,9 +241,30 @@ def _same(e: Obj, manager: str, operation: str, subresource: str) -> bool:
             and e.get("subresource", "") == subresource)
 
 
+def given_entries(obj: Obj) -> list[Obj] | None:
+    """The ``managedFields`` a client sent, when usable as the new ownership (kube lets a
+    write replace them: kubectl's client-side to server-side apply migration does so);
+    ``None`` (keep the stored ones) when absent, empty or malformed, as kube falls back."""
+    given = (obj.get("metadata") or {}).get("managedFields")
+    if not isinstance(given, list) or not given:
+        return None
+    if given == [{}]:
+        return []  # kube's documented way to strip every entry
+    for e in given:
+        if not isinstance(e, dict) or e.get("operation") not in ("Apply", "Update") \
+                or not e.get("manager") or not isinstance(e.get("fieldsV1", {}), dict) \
+                or e.get("fieldsType", "FieldsV1") != "FieldsV1":
+            return None
+    return [dict(e) for e in given]
+
+
 def record_update(new: Obj, old: Obj | None, manager: str, api_version: str, when: str,
-                  type_name: str | None, subresource: str = "") -> None:
-    """A non-apply write by ``manager``: it takes over every field whose value it changed."""
+                  type_name: str | None, subresource: str = "",
+                  base: list[Obj] | None = None) -> None:
+    """A non-apply write by ``manager``: it takes over every field whose value it changed.
+
+    ``base`` is the ownership to start from instead of ``old``'s (see :func:`given_entries`).
+    """
     new_paths = fieldset(new, type_name, skip_status=not subresource)
     if subresource:
         new_paths = {p for p in new_paths if p[:1] == ("f:status",)}
@@ -253,7 +274,7 @@ def record_update(new: Obj, old: Obj | None, manager: str, api_version: str, whe
                    value_at(old_obj, p) != value_at(new, p))}
     result: list[Obj] = []
     mine: set[Path] = set()
-    for e in entries(old_obj):
+    for e in entries(old_obj) if base is None else base:
         paths = owned(e) & (new_paths | {p for p in owned(e) if p[:1] == ("f:status",)})
         if _same(e, manager, "Update", subresource):
             mine = paths

@@ -198,6 +198,17 @@ async def test_server_side_apply_and_conflicts(kubectl: Kubectl) -> None:
                      stdin=manifest.replace("httpd:1.0", "httpd:2.0"))
     assert await kubectl.ok("get", "pod", "nginx", "-o",
                             "jsonpath={.spec.containers[0].image}") == "kubelite/busybox-httpd:2.0"
+    # client-side apply, then server-side apply: kubectl migrates the ownership (a JSON
+    # patch of managedFields), so a later change is no conflict with the old manager
+    mig = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mig\ndata:\n  a: '1'\n"
+    await kubectl.ok("apply", "-f", "-", stdin=mig)
+    await kubectl.ok("apply", "--server-side", "-f", "-", stdin=mig)
+    out = await kubectl.ok("apply", "--server-side", "-f", "-", stdin=mig.replace("'1'", "'2'"))
+    assert out.strip() == "configmap/mig serverside-applied"
+    shown = yaml.safe_load(await kubectl.ok("get", "cm", "mig", "-o", "yaml",
+                                            "--show-managed-fields"))
+    assert "kubectl-client-side-apply" not in {
+        e["manager"] for e in shown["metadata"]["managedFields"]}
     # created by `create -f`, then server-side applied unchanged: shared, no conflict
     cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: b\n"
     await kubectl.ok("create", "-f", "-", stdin=cm)

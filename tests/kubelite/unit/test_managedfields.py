@@ -112,3 +112,21 @@ def test_an_item_another_manager_owns_a_field_of_stays() -> None:
     merged, _ = mf.apply(current, config, "kubectl", "v1", T, "V1Pod", force=False)
     assert merged["spec"]["containers"] == [{"name": "a", "args": ["x"]},
                                             {"name": "b", "image": "j"}]
+
+
+def test_an_update_may_replace_the_managed_fields() -> None:
+    """kubectl's client-side to server-side apply migration sends a JSON patch replacing
+    metadata.managedFields; kube takes the entries a write carries (``[{}]`` clears them)."""
+    old = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+           "data": {"a": "1"}}
+    mf.record_update(old, None, "kubectl-client-side-apply", "v1", T, "V1ConfigMap")
+    migrated = [{"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:a": {}}}}]
+    new = copy.deepcopy(old)
+    new["metadata"]["managedFields"] = migrated
+    base = mf.given_entries(new)
+    mf.record_update(new, old, "kubectl", "v1", T, "V1ConfigMap", base=base)
+    assert new["metadata"]["managedFields"] == migrated
+    assert mf.given_entries({"metadata": {"managedFields": [{}]}}) == []
+    assert mf.given_entries({"metadata": {"managedFields": [{"manager": "x"}]}}) is None
+    assert mf.given_entries({"metadata": {}}) is None
