@@ -5,6 +5,7 @@ bootstrap recognises its own ``kubernetes`` Service instead of failing to re-cre
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 from collections.abc import AsyncIterator
@@ -126,8 +127,16 @@ async def test_two_apiservers_share_one_etcd(etcd_server: procs.ServerProcess,
     try:
         async with aiohttp.ClientSession() as session:
             a, b = Api(first.url, session), Api(second.url, session)
+            _, listed, _ = await b.get("/api/v1/namespaces/default/pods")
+            watch = await session.get(second.url + "/api/v1/namespaces/default/pods?watch=1"
+                                      "&resourceVersion=" + listed["metadata"]["resourceVersion"])
             ips = await populate(a)
             assert await service_ips(b) == ips
+            # a write through one apiserver is an event on a watch through the other
+            line = await asyncio.wait_for(watch.content.readline(), 15)
+            event = json.loads(line)
+            assert (event["type"], event["object"]["metadata"]["name"]) == ("ADDED", "p1")
+            watch.close()
             # same seed on both: the allocator's CAS must still hand out distinct IPs
             made = await asyncio.gather(*(
                 (a if i % 2 else b).post("/api/v1/namespaces/default/services", service(f"s{i}"))
