@@ -6,10 +6,13 @@ etcd (an HA pair), so every step is "make sure it exists": the Service is read f
 only created when absent; its ports are reset to this apiserver's port when they differ, as
 kube's ``CreateOrUpdateMasterServiceIfNeeded`` does. A create that loses a race to another
 apiserver (AlreadyExists, or its cluster IP already taken by the winner) reads again.
+After start-up :func:`reconcile_forever` puts the namespaces and the Service back when
+they are deleted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +23,7 @@ from kubelite.registry.strategy import Context
 log = logging.getLogger(__name__)
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 SERVICE_NAME = "kubernetes"
+RECONCILE_SECONDS = 10.0  # kube's bootstrap controller: the kubernetes Service every 10 s
 
 
 async def _create(catalog: Catalog, plural: str, obj: dict[str, Any], ctx: Context) -> None:
@@ -85,10 +89,29 @@ async def ensure_master_service(catalog: Catalog, ctx_factory: Any, port: int) -
     raise errors.internal("could not create or update the kubernetes service")
 
 
-async def run(catalog: Catalog, ctx_factory: Any, port: int, advertise: str) -> None:
+async def ensure_namespaces(catalog: Catalog, ctx_factory: Any) -> None:
     for name in SYSTEM_NAMESPACES:
         await _create(catalog, "namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": name}}, ctx_factory(""))
+
+
+async def reconcile_forever(catalog: Catalog, ctx_factory: Any, port: int,
+                            interval: float = RECONCILE_SECONDS) -> None:
+    """Put back what users delete (``kubectl delete all --all`` takes the ``kubernetes``
+    Service with it), every ``interval`` seconds as kube's bootstrap controller does;
+    a failure (etcd away) waits for the next round."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await ensure_namespaces(catalog, ctx_factory)
+            await ensure_master_service(catalog, ctx_factory, port)
+        except errors.StatusError as err:
+            log.warning("bootstrap reconcile failed reason=%s message=%s", err.reason,
+                        err.message)
+
+
+async def run(catalog: Catalog, ctx_factory: Any, port: int, advertise: str) -> None:
+    await ensure_namespaces(catalog, ctx_factory)
     await catalog.services.repair()
     await ensure_master_service(catalog, ctx_factory, port)
     if advertise:

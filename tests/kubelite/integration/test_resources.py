@@ -134,6 +134,22 @@ async def test_namespace_lifecycle(api: Api) -> None:
     assert body["items"] == []
 
 
+async def test_immortal_namespaces_cannot_be_deleted(api: Api) -> None:
+    await api.post("/api/v1/namespaces/default/configmaps",
+                   {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}})
+    for name in ("default", "kube-system", "kube-public"):
+        for path in (f"/api/v1/namespaces/{name}", f"/api/v1/namespaces/{name}?dryRun=All"):
+            status, body, _ = await api.delete(path)
+            assert (status, body["reason"], body["message"]) == (
+                403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be '
+                "deleted"), body
+    status, body, _ = await api.delete("/api/v1/namespaces")  # a collection delete too
+    assert status == 403
+    status, body, _ = await api.get("/api/v1/namespaces/default")
+    assert status == 200 and "deletionTimestamp" not in body["metadata"]
+    assert (await api.get("/api/v1/namespaces/default/configmaps/kept"))[0] == 200
+
+
 async def node(api: Api, name: str = "node-1") -> dict[str, Any]:
     body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {
         "kubernetes.io/hostname": name}},

@@ -148,6 +148,47 @@ async def test_two_apiservers_share_one_etcd(etcd_server: procs.ServerProcess,
         await asyncio.gather(first.stop(), second.stop())
 
 
+async def test_deleted_kubernetes_service_and_namespace_come_back(
+        etcd_server: procs.ServerProcess, unique_prefix: str) -> None:
+    """``kubectl delete all --all`` takes the kubernetes Service along; as kube's bootstrap
+    controller, the apiserver puts it (and kube-node-lease, the one deletable system
+    namespace) back."""
+    cfg = config(etcd_server, unique_prefix)
+    apiserver = await server.start(cfg, rng=random.Random(4), reconcile_interval=0.05)
+    try:
+        async with aiohttp.ClientSession() as session:
+            api = Api(apiserver.url, session)
+
+            async def watch(path: str, name: str) -> aiohttp.ClientResponse:
+                _, listed, _ = await api.get(path)
+                return await session.get(
+                    f"{apiserver.url}{path}?watch=1&fieldSelector=metadata.name%3D{name}"
+                    f"&resourceVersion={listed['metadata']['resourceVersion']}")
+
+            async def until_added(resp: aiohttp.ClientResponse) -> list[str]:
+                seen: list[str] = []
+                while not seen or seen[-1] != "ADDED":
+                    line = await asyncio.wait_for(resp.content.readline(), 15)
+                    seen.append(json.loads(line)["type"])
+                resp.close()
+                return seen
+
+            services = await watch("/api/v1/namespaces/default/services", "kubernetes")
+            namespaces = await watch("/api/v1/namespaces", "kube-node-lease")
+            status, _, _ = await api.delete("/api/v1/namespaces/default/services/kubernetes")
+            assert status == 200
+            status, _, _ = await api.delete("/api/v1/namespaces/kube-node-lease")
+            assert status == 200
+            assert await until_added(services) == ["DELETED", "ADDED"]
+            assert (await until_added(namespaces))[-2:] == ["DELETED", "ADDED"]
+            status, body, _ = await api.get("/api/v1/namespaces/default/services/kubernetes")
+            assert status == 200 and body["spec"]["clusterIP"] == "10.0.0.1"
+            status, body, _ = await api.get("/api/v1/namespaces/kube-node-lease")
+            assert status == 200 and body["status"]["phase"] == "Active"
+    finally:
+        await apiserver.stop()
+
+
 async def test_restart_after_kubernetes_service_was_deleted(
         etcd_server: procs.ServerProcess, unique_prefix: str) -> None:
     """A user who deletes the kubernetes Service gets it back on the next start."""
