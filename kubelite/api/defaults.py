@@ -7,6 +7,7 @@ so applying a manifest twice is idempotent.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -153,7 +154,16 @@ def namespace(obj: Obj) -> None:
 
 
 def secret(obj: Obj) -> None:
+    """``type`` Opaque; ``stringData`` is write-only: merged into ``data`` (base64, its
+    values winning) and never stored, as kube's conversion does."""
     obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        current = obj.get("data")
+        data: Obj = current if isinstance(current, dict) else {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 def endpoints(obj: Obj) -> None:

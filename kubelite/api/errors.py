@@ -49,7 +49,8 @@ class Cause:
     field: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        out = {"reason": self.reason, "message": self.message}
+        out = {"reason": self.reason, "message": self.message} if self.reason else {
+            "message": self.message}
         if self.field:
             out["field"] = self.field
         return out
@@ -101,8 +102,9 @@ class StatusError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
         }
+        if self.reason:  # kube omits the reason of an error it could not classify
+            status["reason"] = self.reason
         details = self.details()
         if details is not None:
             status["details"] = details
@@ -203,7 +205,7 @@ def expired(message: str) -> StatusError:
 
 def internal(message: str) -> StatusError:
     return StatusError("InternalError", f"Internal error occurred: {message}",
-                       causes=(Cause("UnexpectedServerResponse", message),))
+                       causes=(Cause("", message),))  # kube's cause: the message alone
 
 
 def page_not_found() -> StatusError:
@@ -223,8 +225,5 @@ def interpret_storage_error(err: StorageError, resource: str, group: str, name: 
             return expired(err.message)
         case StorageErrorCode.TOO_LARGE:
             return StatusError("RequestEntityTooLarge", err.message)
-        case StorageErrorCode.UNREACHABLE:
-            return StatusError("InternalError", f"Internal error occurred: {err.message}",
-                               code=500)
-        case _:
+        case _:  # UNREACHABLE, INTERNAL
             return internal(err.message)

@@ -46,7 +46,8 @@ def fieldset(obj: Obj, type_name: str | None, skip_status: bool = True) -> set[P
             continue
         if key == "metadata" and isinstance(value, dict):
             meta = {k: v for k, v in value.items() if k not in SERVER_META}
-            _walk(meta, "V1ObjectMeta", ("f:metadata",), out)
+            if meta:  # name/namespace alone are nobody's fields
+                _walk(meta, "V1ObjectMeta", ("f:metadata",), out)
             continue
         _walk(value, schema.field_type(type_name, key) if type_name else None, (f"f:{key}",), out,
               schema.patch_meta(type_name, key))
@@ -190,6 +191,28 @@ def merge(current: Any, config: Any, type_expr: str | None,
     return copy.deepcopy(config)
 
 
+def _remove_disowned(obj: Obj, paths: set[Path], owned_by_others: set[Path]) -> None:
+    """Remove what a manager applied before and no longer applies, unless others own it.
+
+    A list item the manager no longer applies goes as a whole (with the fields defaulting
+    put in it), unless another manager owns something inside it; items go first, so that
+    removing their fields one by one cannot leave a stripped item behind (a service port
+    without its ``port``).
+    """
+    def owned_inside(prefix: Path) -> bool:
+        return any(p[:len(prefix)] == prefix for p in owned_by_others)
+
+    for path in sorted(paths, key=lambda p: (p[-1] != ".", len(p))):
+        if path in owned_by_others:
+            continue
+        if path[-1] == "." and owned_inside(path[:-1]):
+            continue
+        if len(path) > 1 and path[-2].startswith("k:") and path[-1].startswith("f:") \
+                and path[-1][2:] in json.loads(path[-2][2:]):
+            continue  # a kept item keeps its key; a removed one already went whole
+        remove_path(obj, path)
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     manager: str
@@ -218,9 +241,30 @@ def _same(e: Obj, manager: str, operation: str, subresource: str) -> bool:
             and e.get("subresource", "") == subresource)
 
 
+def given_entries(obj: Obj) -> list[Obj] | None:
+    """The ``managedFields`` a client sent, when usable as the new ownership (kube lets a
+    write replace them: kubectl's client-side to server-side apply migration does so);
+    ``None`` (keep the stored ones) when absent, empty or malformed, as kube falls back."""
+    given = (obj.get("metadata") or {}).get("managedFields")
+    if not isinstance(given, list) or not given:
+        return None
+    if given == [{}]:
+        return []  # kube's documented way to strip every entry
+    for e in given:
+        if not isinstance(e, dict) or e.get("operation") not in ("Apply", "Update") \
+                or not e.get("manager") or not isinstance(e.get("fieldsV1", {}), dict) \
+                or e.get("fieldsType", "FieldsV1") != "FieldsV1":
+            return None
+    return [dict(e) for e in given]
+
+
 def record_update(new: Obj, old: Obj | None, manager: str, api_version: str, when: str,
-                  type_name: str | None, subresource: str = "") -> None:
-    """A non-apply write by ``manager``: it takes over every field whose value it changed."""
+                  type_name: str | None, subresource: str = "",
+                  base: list[Obj] | None = None) -> None:
+    """A non-apply write by ``manager``: it takes over every field whose value it changed.
+
+    ``base`` is the ownership to start from instead of ``old``'s (see :func:`given_entries`).
+    """
     new_paths = fieldset(new, type_name, skip_status=not subresource)
     if subresource:
         new_paths = {p for p in new_paths if p[:1] == ("f:status",)}
@@ -230,7 +274,7 @@ def record_update(new: Obj, old: Obj | None, manager: str, api_version: str, whe
                    value_at(old_obj, p) != value_at(new, p))}
     result: list[Obj] = []
     mine: set[Path] = set()
-    for e in entries(old_obj):
+    for e in entries(old_obj) if base is None else base:
         paths = owned(e) & (new_paths | {p for p in owned(e) if p[:1] == ("f:status",)})
         if _same(e, manager, "Update", subresource):
             mine = paths
@@ -261,14 +305,15 @@ def apply(current: Obj | None, config: Obj, manager: str, api_version: str, when
         for path in owned(e) & applied:
             if path[-1] == ".":
                 continue
-            if value_at(base, path) != value_at(config, path):
+            have, want = value_at(base, path), value_at(config, path)
+            if isinstance(have[1], dict) and isinstance(want[1], dict):
+                continue  # an empty struct someone set is not a value to fight over
+            if have != want:
                 conflicts.append(Conflict(str(e.get("manager", "")), path))
     if conflicts and not force:
         return base, conflicts
     owned_by_others = set().union(*(owned(e) for e in others)) if others else set()
-    for path in sorted(previous - applied, key=len, reverse=True):
-        if path not in owned_by_others:
-            remove_path(base, path)
+    _remove_disowned(base, previous - applied, owned_by_others)
     merged = merge(base, {k: v for k, v in config.items() if k != "status"}, type_name)
     taken = {c.path for c in conflicts}
     kept: list[Obj] = []

@@ -35,6 +35,12 @@ def types() -> dict[str, dict[str, str]]:
     return result
 
 
+def roots() -> dict[str, str]:
+    """``group/version/Kind`` (``v1/Pod`` for the core group) -> type name."""
+    result: dict[str, str] = _schema()["roots"]
+    return result
+
+
 def root_type(schema_root: str) -> str:
     """Type name of a kind, e.g. ``v1/Pod`` -> ``V1Pod``."""
     name: str = _schema()["roots"][schema_root]

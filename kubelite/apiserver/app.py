@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from kubelite.api import errors
+from kubelite.api import openapi_v2 as openapi_v2_doc
 from kubelite.apiserver import discovery, handlers, respond
 from kubelite.apiserver.negotiation import DISCOVERY_V2, DISCOVERY_V2BETA1, Rendering, choose
 from kubelite.apiserver.state import STATE, ApiServer
@@ -95,6 +96,25 @@ async def openapi_document(request: web.Request) -> web.Response:
     return resp
 
 
+async def openapi_v2(request: web.Request) -> web.Response:
+    """Swagger 2.0: protobuf for kubectl's client-side validator (which asks for nothing
+    else), JSON otherwise; ETag so kubectl's HTTP cache can revalidate."""
+    as_json, as_protobuf, etag = openapi_v2_doc.rendered()
+    if request.headers.get("If-None-Match") == etag:
+        return web.Response(status=304, headers={"ETag": etag})
+    accept = request.headers.get("Accept", "")
+    if openapi_v2_doc.PROTOBUF in accept:
+        resp = web.Response(body=as_protobuf, content_type=openapi_v2_doc.PROTOBUF_RESPONSE)
+    elif _wants_json(request):
+        resp = respond.raw(as_json)
+    else:
+        return respond.error(errors.not_acceptable(
+            f"application/json, {openapi_v2_doc.PROTOBUF}"))
+    resp.headers["ETag"] = etag
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
 async def not_found(request: web.Request) -> web.Response:
     return respond.error(errors.page_not_found())
 
@@ -115,6 +135,7 @@ def make_app(server: ApiServer) -> web.Application:
     r.add_get("/apis/", apis_root)
     r.add_get("/apis/{group}", api_group)
     r.add_get("/apis/{group}/{version}", api_group_version)
+    r.add_get("/openapi/v2", openapi_v2)
     r.add_get("/openapi/v3", openapi_index)
     r.add_get("/openapi/v3/{path:.+}", openapi_document)
     r.add_route("*", "/api/{tail:.+}", handlers.handle)

@@ -10,11 +10,13 @@ from aiohttp import web
 
 from kubelite.api import errors, fieldselectors, labels
 from kubelite.api.resources import Resource
+from kubelite.api.validation import FieldError, Path, to_causes
 from kubelite.apiserver.negotiation import BodyType, body_type
 from kubelite.registry.generic import DeleteOptions, Filter
 
 Obj = dict[str, Any]
 MAX_REQUEST_BYTES = 3 * 1024 * 1024  # kube-apiserver's --max-request-bytes default
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
 
 
 class _Duplicates(dict[str, Any]):
@@ -115,11 +117,30 @@ def query_int(request: web.Request, name: str) -> int | None:
         raise errors.bad_request(f"invalid {name}: {text!r} is not an integer") from exc
 
 
+OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                "DELETE": "DeleteOptions"}
+
+
+def options_invalid(kind: str, errs: list[FieldError]) -> errors.StatusError:
+    """kube's 422 for bad request options: ``DeleteOptions.meta.k8s.io "" is invalid: ...``."""
+    causes = to_causes(errs)
+    parts = [f"{c.field}: {c.message}" for c in causes]
+    text = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    return errors.StatusError("Invalid", f'{kind}.meta.k8s.io "" is invalid: {text}',
+                              group="meta.k8s.io", kind=kind, causes=causes)
+
+
+def check_dry_run(values: list[str]) -> list[FieldError]:
+    if all(v == "All" for v in values):
+        return []
+    return [Path("dryRun").not_supported(values, ["All"])]
+
+
 def dry_run(request: web.Request) -> bool:
     values = request.query.getall("dryRun", [])
-    for v in values:
-        if v != "All":
-            raise errors.bad_request(f'Invalid dry run value: "{v}"; supported values: "All"')
+    errs = check_dry_run(values)
+    if errs:
+        raise options_invalid(OPTIONS_KIND.get(request.method, "CreateOptions"), errs)
     return bool(values)
 
 
@@ -141,19 +162,67 @@ def list_filter(request: web.Request) -> Filter:
 
 
 async def delete_options(request: web.Request) -> DeleteOptions:
+    """DeleteOptions as kube reads them: from the body when there is one (kubectl puts
+    ``dryRun``, ``propagationPolicy``, ``gracePeriodSeconds`` and ``preconditions`` there),
+    else from the query; the query is not consulted when a body is present."""
     data = await read_body(request)
-    body: Obj = {}
     if data.strip():
-        parsed = parse_json(data, [])
-        if isinstance(parsed, dict):
-            body = parsed
-    grace = body.get("gracePeriodSeconds")
-    q_grace = query_int(request, "gracePeriodSeconds")
-    if q_grace is not None:
-        grace = q_grace
-    policy = body.get("propagationPolicy") or request.query.get("propagationPolicy", "")
-    if body.get("orphanDependents") is True or query_bool(request, "orphanDependents"):
-        policy = policy or "Orphan"
-    pre = body.get("preconditions") or {}
-    return DeleteOptions(grace if isinstance(grace, int) else None, policy,
-                         pre.get("uid"), pre.get("resourceVersion"))
+        kind = body_type(request.headers.get("Content-Type"))
+        parsed = parse_yaml(data) if kind is BodyType.YAML else parse_json(data, [])
+        if not isinstance(parsed, dict):
+            raise errors.bad_request("decoded object cannot be converted to DeleteOptions")
+        return parse_delete_options(parsed)
+    query: Obj = {}
+    if "gracePeriodSeconds" in request.query:
+        query["gracePeriodSeconds"] = query_int(request, "gracePeriodSeconds")
+    if "propagationPolicy" in request.query:
+        query["propagationPolicy"] = request.query["propagationPolicy"]
+    if "orphanDependents" in request.query:
+        query["orphanDependents"] = query_bool(request, "orphanDependents")
+    if "dryRun" in request.query:
+        query["dryRun"] = request.query.getall("dryRun")
+    return parse_delete_options(query)
+
+
+def _typed(body: Obj, name: str, types: type | tuple[type, ...], go_type: str) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, types) or (isinstance(value, bool) and types is int):
+        got = {str: "string", bool: "bool", list: "array", dict: "object"}.get(
+            type(value), "number")
+        raise errors.bad_request(f"json: cannot unmarshal {got} into Go struct field "
+                                 f"DeleteOptions.{name} of type {go_type}")
+    return value
+
+
+def parse_delete_options(body: Obj) -> DeleteOptions:
+    """Pure: a DeleteOptions object -> :class:`DeleteOptions`, typed and validated as
+    kube's ``ValidateDeleteOptions`` (bad values are a 422, wrong JSON types a 400)."""
+    kind = body.get("kind")
+    if kind not in (None, "", "DeleteOptions"):
+        raise errors.bad_request(f'no kind "{kind}" is registered for DeleteOptions')
+    grace = _typed(body, "gracePeriodSeconds", int, "int64")
+    policy = _typed(body, "propagationPolicy", str, "v1.DeletionPropagation")
+    orphan = _typed(body, "orphanDependents", bool, "bool")
+    dry = _typed(body, "dryRun", list, "[]string") or []
+    if not all(isinstance(v, str) for v in dry):
+        raise errors.bad_request("json: cannot unmarshal number into Go struct field "
+                                 "DeleteOptions.dryRun of type string")
+    pre = _typed(body, "preconditions", dict, "v1.Preconditions") or {}
+    uid = _typed(pre, "uid", str, "types.UID")
+    rv = _typed(pre, "resourceVersion", str, "string")
+    errs: list[FieldError] = []
+    if orphan is not None and policy is not None:
+        errs.append(Path("propagationPolicy").invalid(
+            policy, "orphanDependents and deletionPropagation cannot be both set"))
+    if policy is not None and policy not in PROPAGATION_POLICIES:
+        errs.append(Path("propagationPolicy").not_supported(
+            policy, [*PROPAGATION_POLICIES, "nil"]))
+    errs += check_dry_run(dry)
+    if errs:
+        raise options_invalid("DeleteOptions", errs)
+    if orphan is not None:
+        policy = "Orphan" if orphan else "Background"
+    return DeleteOptions(grace, policy or "", uid, rv, dry_run=bool(dry),
+                         orphan_dependents=orphan)

@@ -54,9 +54,10 @@ class Call:
             raise errors.not_acceptable("application/json, application/yaml")
         return rendering
 
-    def context(self) -> Context:
+    def context(self, dry_run: bool | None = None) -> Context:
         return self.server.context(
-            self.namespace, dry_run=decode.dry_run(self.request),
+            self.namespace,
+            dry_run=decode.dry_run(self.request) if dry_run is None else dry_run,
             field_manager=self.request.query.get("fieldManager", ""),
             field_validation=decode.field_validation(self.request),
             user_agent=self.request.headers.get("User-Agent", ""))
@@ -123,8 +124,8 @@ async def create(call: Call) -> web.StreamResponse:
 
 
 async def delete_collection(call: Call) -> web.StreamResponse:
-    ctx = call.context()
     opts = await decode.delete_options(call.request)
+    ctx = call.context(dry_run=opts.dry_run)
     items, rv = await call.store.list(call.namespace or None, decode.list_filter(call.request))
     done = []
     for item in items:
@@ -211,10 +212,11 @@ async def patch(call: Call) -> web.StreamResponse:
 
 
 async def delete(call: Call) -> web.StreamResponse:
-    ctx = call.context()
     opts = await decode.delete_options(call.request)
+    ctx = call.context(dry_run=opts.dry_run)
     obj, gone = await call.store.delete(call.namespace or None, call.info.name, opts, ctx)
-    status = 200 if gone else 202
+    # kube answers 202 only for a deletion still pending that asked orphanDependents=false
+    status = 202 if not gone and opts.orphan_dependents is False else 200
     if not gone or call.res.plural in RETURN_DELETED_OBJECT:
         return call.reply(obj, ctx, status)
     body = success_status(call.info.name, call.res.group, call.res.plural,

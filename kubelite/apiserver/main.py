@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -16,13 +17,22 @@ log = logging.getLogger("kubelite.apiserver")
 
 async def _serve(cfg: config_mod.Config) -> int:
     """Serve until a signal, or until a background loop fails (then exit 1 so the
-    supervisor restarts us rather than running half a server)."""
-    running = await server.start(cfg)
+    supervisor restarts us rather than running half a server). A signal while start-up
+    still waits for etcd ends it cleanly too."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     stopper = asyncio.create_task(stop.wait(), name="signal")
+    starting = asyncio.create_task(server.start(cfg), name="start")
+    await asyncio.wait({stopper, starting}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        log.info("shutting down before start-up finished")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return 0
+    running = starting.result()
     rc = 0
     try:
         done, _ = await asyncio.wait({stopper, *running.tasks},

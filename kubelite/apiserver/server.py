@@ -67,8 +67,13 @@ async def _bootstrap(server: ApiServer, config: Config, port: int) -> None:
         delay = min(delay * 2, BOOTSTRAP_RETRY_MAX)
 
 
-async def start(config: Config, rng: random.Random | None = None) -> RunningApiServer:
-    """Start listening and serving; returns once bootstrap objects exist."""
+async def start(config: Config, rng: random.Random | None = None,
+                reconcile_interval: float = bootstrap.RECONCILE_SECONDS) -> RunningApiServer:
+    """Start listening and serving; returns once bootstrap objects exist.
+
+    :param reconcile_interval: seconds between checks that the system namespaces and the
+        ``kubernetes`` Service still exist (tests shorten it).
+    """
     client = EtcdClient(config.etcd_servers)
     storage = EtcdStorage(client, config.etcd_prefix)
     EventStrategy.ttl_seconds = int(config.event_ttl)
@@ -97,6 +102,9 @@ async def start(config: Config, rng: random.Random | None = None) -> RunningApiS
         raise
     finalizer = NamespaceFinalizer(catalog, server.context)
     running.tasks.append(asyncio.create_task(finalizer.run(), name="namespace-finalizer"))
+    running.tasks.append(asyncio.create_task(
+        bootstrap.reconcile_forever(catalog, server.context, port, reconcile_interval),
+        name="bootstrap-reconcile"))
     log.info("serving address=%s etcd=%s prefix=%s", running.url, ",".join(config.etcd_servers),
              config.etcd_prefix)
     return running

@@ -7,9 +7,8 @@ the others were tried, ``No resources found`` when a selector matched nothing; t
 ``--wait=false``, wait until every deleted object is really gone (a pod on a node
 terminates gracefully first), bounded by ``--timeout``.
 
-``--dry-run=server`` sends ``dryRun`` in the query as well as in the DeleteOptions body (where
-kubectl puts it): kubelite's apiserver reads it only from the query, so the same request
-from kubectl really deletes (reported to the apiserver's owner).
+``--dry-run=server`` sends ``dryRun`` in the DeleteOptions body, as kubectl does (an apiserver
+reads the query only when there is no body).
 """
 
 from __future__ import annotations
@@ -182,13 +181,9 @@ def _report(ctx: Context, errors: list[BaseException]) -> int:
 def _delete(ctx: Context, target: builder.Target, options: Obj, dry_run: str) -> str:
     if dry_run == "client":
         return ""
-    query = None
     if dry_run == "server":
-        # kubectl puts dryRun in the DeleteOptions body; the query parameter too is honoured
-        # by every apiserver (kubelite's reads only the query, see the module docstring)
-        query = {"dryRun": "All"}
         options = {**options, "dryRun": ["All"]}
-    resp = ctx.client.request("DELETE", target.path, query, options)
+    resp = ctx.client.request("DELETE", target.path, None, options)
     body = resp.json() or {}
     if body.get("kind") == "Status":
         return str((body.get("details") or {}).get("uid", ""))

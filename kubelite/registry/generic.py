@@ -31,10 +31,16 @@ Mutation = Callable[[Obj | None], Obj]
 
 @dataclass(frozen=True, slots=True)
 class DeleteOptions:
+    """What a DELETE asks for. ``propagation`` is validated and kept, but no garbage
+    collector acts on it yet: kubelite behaves like kube-apiserver with
+    ``--enable-garbage-collector=false`` (dependents are left alone, no GC finalizers)."""
+
     grace_period: int | None = None
     propagation: str = ""
     uid: str | None = None
     resource_version: str | None = None
+    dry_run: bool = False
+    orphan_dependents: bool | None = None  # the deprecated form of ``propagation``
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +105,16 @@ class Store(Preparation):
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, obj: Obj, ctx: Context) -> Obj:
+        requested_rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
         obj = self.prepare_create(obj, ctx)
         name = obj["metadata"]["name"]
         if ctx.dry_run:
             return obj
+        if requested_rv.isdigit() and int(requested_rv) > 0:
+            # kube's storage refuses it (a copied object, probably): a 500 without reason,
+            # after validation and, as kube's dry-run storage skips the check, not in dry run
+            raise errors.StatusError("", "resourceVersion should not be set on objects to be "
+                                     "created", code=500)
         stored = await self._storage(name, self.storage.create(
             self.key(ctx.namespace, name), obj, ttl=self.strategy.ttl(obj)))
         return self._typed(stored)
@@ -202,12 +214,13 @@ class Store(Preparation):
     def _check_delete_preconditions(self, opts: DeleteOptions) -> Callable[[Obj], None]:
         def check(current: Obj) -> None:
             m = current["metadata"]
-            if opts.uid and opts.uid != m.get("uid"):
+            if opts.uid is not None and opts.uid != m.get("uid"):
                 raise errors.conflict(
                     self.resource.plural, self.resource.group, m.get("name", ""),
                     f"Precondition failed: UID in precondition: {opts.uid}, UID in object meta: "
                     f"{m.get('uid')}")
-            if opts.resource_version and opts.resource_version != m.get("resourceVersion"):
+            if (opts.resource_version is not None
+                    and opts.resource_version != m.get("resourceVersion")):
                 raise errors.conflict(
                     self.resource.plural, self.resource.group, m.get("name", ""),
                     f"Precondition failed: ResourceVersion in precondition: "
@@ -215,12 +228,28 @@ class Store(Preparation):
                     f"{m.get('resourceVersion')}")
         return check
 
+    def _before_delete(self, current: Obj, opts: DeleteOptions) -> None:
+        """The early precondition check of kube's ``rest.BeforeDelete`` (its wording names
+        the kind, not the resource); the same check inside the CAS speaks as storage."""
+        m = current["metadata"]
+        kind = self.resource.kind + (f".{self.resource.group}" if self.resource.group else "")
+        for what, want, have, tail in (
+                ("UID", opts.uid, m.get("uid"), "deleted and then recreated"),
+                ("ResourceVersion", opts.resource_version, m.get("resourceVersion"), "modified")):
+            if want is not None and want != have:
+                raise errors.StatusError(
+                    "Conflict", f'Operation cannot be fulfilled on {kind} "{m.get("name", "")}": '
+                    f"the {what} in the precondition ({want}) does not match the {what} in "
+                    f"record ({have}). The object might have been {tail}",
+                    name=m.get("name", ""), group=self.resource.group, kind=self.resource.kind)
+
     async def delete(self, namespace: str | None, name: str, opts: DeleteOptions,
                      ctx: Context) -> tuple[Obj, bool]:
         """Delete now, or start a graceful / finalizer-held deletion; returns (obj, gone)."""
         key = self.key(namespace, name)
         check = self._check_delete_preconditions(opts)
         current = await self._storage(name, self.storage.get(key))
+        self._before_delete(current, opts)
         check(current)
         grace = self.strategy.grace_period(current, opts.grace_period)
         if grace > 0 or self.strategy.finalize_on_delete(current):

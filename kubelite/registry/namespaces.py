@@ -15,11 +15,12 @@ from typing import Any
 from kubelite.api import errors
 from kubelite.api.validation import FieldError
 from kubelite.api.validation import kinds as validate
-from kubelite.registry.generic import Store
+from kubelite.registry.generic import DeleteOptions, Store
 from kubelite.registry.strategy import Context, Strategy
 
 Obj = dict[str, Any]
 FINALIZER = "kubernetes"
+IMMORTAL = ("default", "kube-system", "kube-public")
 
 
 class NamespaceStrategy(Strategy):
@@ -56,6 +57,14 @@ class NamespaceStrategy(Strategy):
 
 
 class NamespaceStore(Store):
+    async def delete(self, namespace: str | None, name: str, opts: DeleteOptions,
+                     ctx: Context) -> tuple[Obj, bool]:
+        """kube's NamespaceLifecycle admission: the immortal namespaces stay (403), also in
+        a collection delete, where kube's per-object check would not catch them."""
+        if name in IMMORTAL:
+            raise errors.forbidden("namespaces", "", name, "this namespace may not be deleted")
+        return await super().delete(namespace, name, opts, ctx)
+
     async def finalize(self, name: str, body: Obj, ctx: Context) -> Obj:
         """``PUT namespaces/<name>/finalize``: set ``spec.finalizers`` from ``body``."""
         wanted = list((body.get("spec") or {}).get("finalizers") or [])

@@ -13,6 +13,7 @@ Deletion policy (kubelite has no kubelet in the apiserver's reach, so this is ex
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from kubelite.api import errors, meta
@@ -70,10 +71,10 @@ class PodStrategy(Strategy):
         spec, status = obj.get("spec") or {}, obj.get("status") or {}
         if not spec.get("nodeName") or status.get("phase") in TERMINAL:
             return 0
-        if requested is None or requested < 0:
+        if requested is None:
             default = spec.get("terminationGracePeriodSeconds")
             return int(default) if isinstance(default, int) and default >= 0 else 30
-        return requested
+        return requested if requested >= 0 else 1  # kube: a negative period means 1 s
 
     def fields(self, obj: Obj) -> dict[str, str]:
         out = super().fields(obj)
@@ -100,11 +101,11 @@ class PodStore(Store):
 
     async def delete(self, namespace: str | None, name: str, opts: DeleteOptions,
                      ctx: Context) -> tuple[Obj, bool]:
-        if self.nodes is not None and (opts.grace_period is None or opts.grace_period > 0):
+        if self.nodes is not None and opts.grace_period != 0:
             current = await self.get(namespace, name)
             node = (current.get("spec") or {}).get("nodeName")
             if node and not await self._node_exists(node):
-                opts = DeleteOptions(0, opts.propagation, opts.uid, opts.resource_version)
+                opts = dataclasses.replace(opts, grace_period=0)
         return await super().delete(namespace, name, opts, ctx)
 
     async def _node_exists(self, node: str) -> bool:

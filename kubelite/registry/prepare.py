@@ -56,9 +56,11 @@ class Preparation:
             schema.prune(obj, self.strategy.type_name)
             schema.normalize_quantities(obj, self.strategy.type_name)
 
-    def _record(self, new: Obj, old: Obj | None, ctx: Context, subresource: str = "") -> None:
+    def _record(self, new: Obj, old: Obj | None, ctx: Context, subresource: str = "",
+                base: list[Obj] | None = None) -> None:
         managedfields.record_update(new, old, ctx.manager, self.resource.api_version,
-                                    meta.fmt_time(ctx.now), self.strategy.type_name, subresource)
+                                    meta.fmt_time(ctx.now), self.strategy.type_name, subresource,
+                                    base)
 
     def prepare_create(self, obj: Obj, ctx: Context, track: bool = True) -> Obj:
         """Pure part of a create: system metadata, defaults, strategy, validation.
@@ -69,6 +71,7 @@ class Preparation:
         obj = copy.deepcopy(obj)
         self.prune(obj)
         m = meta.meta(obj)
+        given = managedfields.given_entries(obj) if track else None
         if track:
             m.pop("managedFields", None)
         for fld in SYSTEM_META:
@@ -88,7 +91,7 @@ class Preparation:
         if errs:
             raise self._invalid(obj, errs)
         if track:
-            self._record(obj, None, ctx)
+            self._record(obj, None, ctx, base=given)
         return self._typed(obj)
 
     def _preconditions(self, new: Obj, old: Obj) -> None:
@@ -129,8 +132,9 @@ class Preparation:
         if errs:
             raise self._invalid(new, errs)
         if track:
+            given = managedfields.given_entries(new)
             m["managedFields"] = om.get("managedFields") or []
-            self._record(new, old, ctx)
+            self._record(new, old, ctx, base=given)
             if not m["managedFields"]:
                 del m["managedFields"]
         return self._typed(new)

@@ -135,8 +135,16 @@ class ServiceStore(Store):
             self._range_key(which), try_update, ignore_not_found=True))
         return result[0]
 
-    async def _reserve(self, needs: Obj, dry_run: bool) -> Reservation:
+    async def _reserve(self, needs: Obj, dry_run: bool, name: str) -> Reservation:
         """Reserve what ``needs`` (a service spec after defaulting) lacks or asks for."""
+        try:
+            return await self._reserve_all(needs, dry_run)
+        except errors.StatusError as err:
+            if err.reason != "Invalid":
+                raise
+            raise errors.invalid("Service", "", name, err.causes) from err
+
+    async def _reserve_all(self, needs: Obj, dry_run: bool) -> Reservation:
         res = Reservation()
         spec = needs.get("spec") or {}
         ip = spec.get("clusterIP")
@@ -268,7 +276,8 @@ class ServiceStore(Store):
     # -- writes ---------------------------------------------------------------------------
     async def create(self, obj: Obj, ctx: Context) -> Obj:
         preview = self.prepare_create(obj, ctx)
-        res = await self._reserve(self.needs(copy.deepcopy(preview), None), ctx.dry_run)
+        res = await self._reserve(self.needs(copy.deepcopy(preview), None), ctx.dry_run,
+                                  preview["metadata"].get("name", ""))
         body = copy.deepcopy(obj)
         self.fill(body, res)
         try:
@@ -286,10 +295,12 @@ class ServiceStore(Store):
             if err.code != 404:
                 raise
             current = None
-        if current is None:
-            return await super()._write(namespace, name, mutate, ctx, create_ok)
-        preview = mutate(copy.deepcopy(current))
-        res = await self._reserve(self.needs(copy.deepcopy(preview), current), ctx.dry_run)
+        if current is None and not create_ok:
+            return await super()._write(namespace, name, mutate, ctx, create_ok)  # NotFound
+        # also when the write creates (server-side apply): a created service needs its
+        # cluster IP and node ports reserved like any other create
+        preview = mutate(copy.deepcopy(current) if current is not None else None)
+        res = await self._reserve(self.needs(copy.deepcopy(preview), current), ctx.dry_run, name)
 
         def mutate_filled(cur: Obj | None) -> Obj:
             new: Obj = mutate(cur)

@@ -15,6 +15,7 @@ storage works unchanged against pyetcd and a real etcd 3.4 with ``--enable-v2``.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
@@ -36,6 +37,10 @@ T = TypeVar("T")
 MAX_OBJECT_BYTES = 1536 * 1024
 # Conflicting writers are retried; a bound keeps a livelock from spinning forever.
 MAX_UPDATE_ATTEMPTS = 64
+# A watch whose etcd went away retries after 0.2 s, 0.4 s ... at most 2 s apart: quick to
+# resume after a restart, a handful of connection attempts a second at worst.
+WATCH_RETRY_FIRST = 0.1
+WATCH_RETRY_MAX = 2.0
 
 
 class _NoChange:
@@ -233,14 +238,31 @@ class EtcdStorage:
     async def watch(self, dir_key: str, since: int) -> AsyncIterator[RawEvent]:
         """Events on leaf keys below ``dir_key`` with an index greater than ``since``.
 
-        Raises :class:`StorageError` ``EXPIRED`` when etcd's history (1000 events) no
-        longer reaches back to ``since + 1``.
+        An unreachable etcd does not end the watch: the long poll is retried from the same
+        index with a growing pause (up to :data:`WATCH_RETRY_MAX` seconds), so a watcher
+        sees no gap when etcd comes back. Raises :class:`StorageError` ``EXPIRED`` when
+        etcd's history (1000 events, and none from before an etcd restart) no longer
+        reaches back to ``since + 1``; the client then lists and watches again.
         """
         wait_index = since + 1
+        failures = 0
         async with self.watch_clients() as watcher:
             while True:
-                resp = await self._call(dir_key, watcher.watch(
-                    dir_key, wait_index=wait_index, recursive=True))
+                try:
+                    resp = await self._call(dir_key, watcher.watch(
+                        dir_key, wait_index=wait_index, recursive=True))
+                except StorageError as err:
+                    if err.code is not StorageErrorCode.UNREACHABLE:
+                        raise
+                    failures += 1
+                    if failures == 1:
+                        log.warning("watch waiting for etcd key=%s index=%d: %s", dir_key,
+                                    wait_index, err.message)
+                    await asyncio.sleep(min(WATCH_RETRY_FIRST * 2 ** failures, WATCH_RETRY_MAX))
+                    continue
+                if failures:
+                    log.info("watch resumed key=%s index=%d", dir_key, wait_index)
+                    failures = 0
                 node = resp.node
                 if node is None:
                     continue

@@ -148,11 +148,27 @@ def _data_keys(data: Any, path: Path) -> list[FieldError]:
     return errs
 
 
+# kube's MaxSecretSize: the data of a ConfigMap or Secret (decoded bytes) is at most 1 MiB
+MAX_DATA_BYTES = 1024 * 1024
+
+
+def _decoded_size(value: Any) -> int:
+    try:
+        return len(base64.b64decode(value or "", validate=True))
+    except (binascii.Error, ValueError):
+        return 0  # reported as illegal base64 data instead
+
+
 def configmap(obj: Obj) -> list[FieldError]:
     errs = validate_object_meta(obj, True) + _data_keys(obj.get("data"), Path("data"))
     errs += _data_keys(obj.get("binaryData"), Path("binaryData"))
     for key in set(obj.get("data") or {}) & set(obj.get("binaryData") or {}):
         errs.append(Path("data").invalid(key, "duplicate of key present in binaryData"))
+    size = sum(len(str(v or "").encode()) for v in (obj.get("data") or {}).values())
+    size += sum(_decoded_size(v) for v in (obj.get("binaryData") or {}).values())
+    if size > MAX_DATA_BYTES:
+        # kube names the whole object with an empty path, printed "[]"
+        errs.append(Path("[]").too_long(MAX_DATA_BYTES))
     return errs
 
 
@@ -164,6 +180,8 @@ def secret(obj: Obj) -> list[FieldError]:
         except (binascii.Error, ValueError):
             errs.append(Path("data").key(key).invalid("<secret contents redacted>",
                                                       "illegal base64 data"))
+    if sum(_decoded_size(v) for v in (obj.get("data") or {}).values()) > MAX_DATA_BYTES:
+        errs.append(Path("data").too_long(MAX_DATA_BYTES))
     return errs
 
 

@@ -64,6 +64,10 @@ async def test_server_dry_run_keeps_the_object(both: Both) -> None:
     res = await both.cli("-n", "ours", "delete", "pod", "nginx", "--dry-run=server")
     assert (res.rc, res.out) == (0, 'pod "nginx" deleted (server dry run)\n')
     await both.kubectl.ok("get", "pod", "nginx", "-n", "ours")
+    # kubectl sends dryRun only in the DeleteOptions body; the apiserver honours it there
+    res = await both.kubectl("-n", "theirs", "delete", "pod", "nginx", "--dry-run=server")
+    assert (res.rc, res.out) == (0, 'pod "nginx" deleted (server dry run)\n')
+    await both.kubectl.ok("get", "pod", "nginx", "-n", "theirs")
 
 
 async def test_delete_from_files_force_and_namespaces(both: Both) -> None:

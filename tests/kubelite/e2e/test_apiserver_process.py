@@ -63,3 +63,35 @@ async def test_apiserver_process(etcd_server: procs.ServerProcess, unique_prefix
     text = (tmp_path / "apiserver.log").read_text()
     assert rc == 0, text
     assert "ignoring flag name=--logtostderr" in text and "shutting down" in text
+
+
+@pytest.mark.e2e
+async def test_sigterm_while_waiting_for_etcd(tmp_path: Path) -> None:
+    """No etcd at all: the listener serves 500s, bootstrap retries, SIGTERM exits 0."""
+    port = procs.free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kubelite", "apiserver",
+        f"--etcd-servers=http://127.0.0.1:{procs.free_port()}",
+        "--insecure-bind-address=127.0.0.1", f"--insecure-port={port}",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        async with aiohttp.ClientSession() as session:
+            while True:
+                assert proc.returncode is None and time.monotonic() < deadline
+                try:
+                    async with session.get(url + "/api/v1/namespaces") as resp:
+                        body = await resp.json()
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        assert resp.status == 500 and body["reason"] == "InternalError"
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        rc = await asyncio.wait_for(proc.wait(), 15)
+    assert proc.stderr is not None
+    err = (await proc.stderr.read()).decode()
+    assert rc == 0, err
+    assert "bootstrap failed, retrying" in err and "shutting down" in err

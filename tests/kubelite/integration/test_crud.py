@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 from typing import Any
 
@@ -136,15 +137,43 @@ async def test_dry_run_stores_nothing(api: Api) -> None:
     assert status == 200
     status, _, _ = await api.get(PODS + "/nginx")
     assert status == 200
+    status, body, _ = await api.post(PODS + "?dryRun=Some", pod("other"))
+    assert (status, body["message"]) == (422, 'CreateOptions.meta.k8s.io "" is invalid: dryRun: '
+                                         'Unsupported value: []string{"Some"}: supported '
+                                         'values: "All"')
+    assert body["details"]["causes"] == [{"reason": "FieldValueNotSupported", "field": "dryRun",
+                                          "message": 'Unsupported value: []string{"Some"}: '
+                                          'supported values: "All"'}]
+    status, body, _ = await api.patch(PODS + "/nginx?dryRun=Some", {}, "application/merge-patch+json")
+    assert status == 422 and body["message"].startswith('PatchOptions.meta.k8s.io "" is invalid')
 
 
 async def test_size_limit_and_bad_bodies(api: Api) -> None:
-    big = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"},
-           "data": {"blob": "x" * (1600 * 1024)}}
-    status, body, _ = await api.post("/api/v1/namespaces/default/configmaps", big)
+    # over etcd's 1.5 MiB request limit: 413, nothing stored
+    big = pod("big")
+    big["spec"]["containers"][0]["args"] = ["x" * 1024] * 1600
+    status, body, _ = await api.post(PODS, big)
     assert (status, body["reason"]) == (413, "RequestEntityTooLarge")
-    status, _, _ = await api.get("/api/v1/namespaces/default/configmaps/big")
+    status, _, _ = await api.get(PODS + "/big")
     assert status == 404
+    # ConfigMap and Secret data is limited to 1 MiB by validation first, as in kube
+    cms = "/api/v1/namespaces/default/configmaps"
+    for kind, path, data, field in (
+            ("ConfigMap", cms, {"data": {"a": "x" * (1024 * 1024), "b": "y"}}, "[]"),
+            ("Secret", "/api/v1/namespaces/default/secrets",
+             {"data": {"a": base64.b64encode(b"x" * (1024 * 1024 + 1)).decode()}}, "data")):
+        status, body, _ = await api.post(path, {"apiVersion": "v1", "kind": kind,
+                                                "metadata": {"name": "big"}, **data})
+        assert (status, body["message"]) == (
+            422, f'{kind} "big" is invalid: {field}: Too long: may not be more than 1048576 '
+            "bytes"), body
+        assert body["details"]["causes"] == [{"reason": "FieldValueTooLong", "field": field,
+                                              "message": "Too long: may not be more than "
+                                              "1048576 bytes"}]
+    status, _, _ = await api.post(cms, {"apiVersion": "v1", "kind": "ConfigMap",
+                                        "metadata": {"name": "fits"},
+                                        "data": {"a": "x" * (1024 * 1024)}})
+    assert status == 201
     status, body, _ = await api.post(PODS, b"{not json")
     assert status == 400 and body["reason"] == "BadRequest"
     status, body, _ = await api.post(PODS, {"apiVersion": "apps/v1", "kind": "Pod",
@@ -231,3 +260,38 @@ async def test_hostile_bodies_are_400(api: Api) -> None:
     deep = b"[" * 100000 + b"]" * 100000
     status, body, _ = await api.post(PODS, deep)
     assert status == 400
+
+
+async def test_create_with_a_resource_version_is_refused_as_kube_does(api: Api) -> None:
+    """An object copied from ``get -o yaml`` carries a resourceVersion: kube's storage
+    refuses to create it (a 500 without a reason); dry run and "0" pass, as in kube."""
+    copied = pod("copied")
+    copied["metadata"]["resourceVersion"] = "1234"
+    status, body, _ = await api.post(PODS, copied)
+    assert (status, body) == (500, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                    "status": "Failure", "code": 500, "message":
+                                    "resourceVersion should not be set on objects to be created"})
+    assert (await api.get(PODS + "/copied"))[0] == 404
+    status, _, _ = await api.post(PODS + "?dryRun=All", copied)
+    assert status == 201
+    copied["metadata"]["resourceVersion"] = "0"
+    status, body, _ = await api.post(PODS, copied)
+    assert status == 201 and body["metadata"]["resourceVersion"] != "0"
+
+
+async def test_secret_string_data_is_merged_into_data(api: Api) -> None:
+    """``stringData`` is write-only: kube merges it into ``data`` and never returns it."""
+    secrets = "/api/v1/namespaces/default/secrets"
+    status, body, _ = await api.post(secrets, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+        "data": {"pw": "c2VjcmV0", "user": "b2xk"}, "stringData": {"user": "admin"}})
+    assert status == 201 and "stringData" not in body
+    assert body["data"] == {"pw": "c2VjcmV0", "user": base64.b64encode(b"admin").decode()}
+    status, body, _ = await api.patch(secrets + "/s", {"stringData": {"user": "root"}},
+                                      "application/strategic-merge-patch+json")
+    assert status == 200 and "stringData" not in body
+    assert body["data"]["user"] == base64.b64encode(b"root").decode()
+    status, body, _ = await api.post(secrets, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "bad"},
+        "stringData": {"bad key!": "x"}})
+    assert status == 422 and body["details"]["causes"][0]["field"] == "data"

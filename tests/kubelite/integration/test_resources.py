@@ -42,6 +42,37 @@ async def test_cluster_ips_are_unique_under_concurrency_and_released(api: Api) -
     assert status == 201, body
 
 
+async def test_services_created_by_server_side_apply_get_their_addresses(api: Api) -> None:
+    apply = "application/apply-patch+yaml"
+    status, svc, _ = await api.patch(SVCS + "/ssa?fieldManager=me",
+                                     service("ssa", type="NodePort"), apply)
+    assert status == 201, svc
+    ip, port = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
+    assert ip.startswith("10.0.0.") and svc["spec"]["clusterIPs"] == [ip]
+    assert 30000 <= port <= 32767
+    # they are really taken: asking for them again is refused
+    status, body, _ = await api.post(SVCS, service("dup", clusterIP=ip))
+    assert status == 422 and "already allocated" in body["message"]
+    status, body, _ = await api.patch(SVCS + "/taken?fieldManager=me",
+                                      service("taken", clusterIP="10.0.0.1"), apply)
+    assert status == 422 and "provided IP is already allocated" in body["message"]
+    assert (await api.get(SVCS + "/taken"))[0] == 404
+    # a re-apply keeps them; deleting frees them
+    status, again, _ = await api.patch(SVCS + "/ssa?fieldManager=me",
+                                       service("ssa", type="NodePort"), apply)
+    assert status == 200 and again["spec"]["clusterIP"] == ip
+    assert again["spec"]["ports"][0]["nodePort"] == port
+    status, _, _ = await api.patch(SVCS + "/dry?fieldManager=me&dryRun=All",
+                                   service("dry", clusterIP="10.0.0.99"), apply)
+    assert status == 201
+    await api.delete(SVCS + "/ssa")
+    status, body, _ = await api.post(SVCS, service("reuse", clusterIP=ip, type="NodePort",
+                                                   ports=[{"port": 80, "nodePort": port}]))
+    assert status == 201, body
+    status, body, _ = await api.post(SVCS, service("after-dry", clusterIP="10.0.0.99"))
+    assert status == 201, body
+
+
 async def test_node_ports_and_updates_keep_allocations(api: Api) -> None:
     status, svc, _ = await api.post(SVCS, service("np", type="NodePort"))
     assert status == 201
@@ -82,7 +113,7 @@ async def test_namespace_lifecycle(api: Api) -> None:
                                  "metadata.name%3Dteam-a&resourceVersion=" +
                                  body["metadata"]["resourceVersion"])
     status, body, _ = await api.delete("/api/v1/namespaces/team-a")
-    assert status == 202 and body["status"]["phase"] == "Terminating"
+    assert status == 200 and body["status"]["phase"] == "Terminating"
     status, created, _ = await api.post("/api/v1/namespaces/team-a/configmaps",
                                         {"apiVersion": "v1", "kind": "ConfigMap",
                                          "metadata": {"name": "late"}})
@@ -101,6 +132,22 @@ async def test_namespace_lifecycle(api: Api) -> None:
     assert body["items"] == []
     status, body, _ = await api.get("/api/v1/namespaces/team-a/configmaps")
     assert body["items"] == []
+
+
+async def test_immortal_namespaces_cannot_be_deleted(api: Api) -> None:
+    await api.post("/api/v1/namespaces/default/configmaps",
+                   {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}})
+    for name in ("default", "kube-system", "kube-public"):
+        for path in (f"/api/v1/namespaces/{name}", f"/api/v1/namespaces/{name}?dryRun=All"):
+            status, body, _ = await api.delete(path)
+            assert (status, body["reason"], body["message"]) == (
+                403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be '
+                "deleted"), body
+    status, body, _ = await api.delete("/api/v1/namespaces")  # a collection delete too
+    assert status == 403
+    status, body, _ = await api.get("/api/v1/namespaces/default")
+    assert status == 200 and "deletionTimestamp" not in body["metadata"]
+    assert (await api.get("/api/v1/namespaces/default/configmaps/kept"))[0] == 200
 
 
 async def node(api: Api, name: str = "node-1") -> dict[str, Any]:
@@ -143,7 +190,7 @@ async def test_binding_status_and_graceful_deletion(api: Api) -> None:
     assert body["status"]["phase"] == "Running"
     # bound to an existing node: graceful, Terminating until the kubelet confirms
     status, body, _ = await api.delete(PODS + "/p", {"gracePeriodSeconds": 20})
-    assert status == 202 and body["metadata"]["deletionGracePeriodSeconds"] == 20
+    assert status == 200 and body["metadata"]["deletionGracePeriodSeconds"] == 20
     assert body["metadata"]["deletionTimestamp"]
     status, body, _ = await api.get(PODS + "/p")
     assert status == 200
@@ -174,7 +221,7 @@ async def test_finalizers_hold_deletion(api: Api) -> None:
           "metadata": {"name": "held", "finalizers": ["example.com/hold"]}}
     await api.post("/api/v1/namespaces/default/configmaps", cm)
     status, body, _ = await api.delete("/api/v1/namespaces/default/configmaps/held")
-    assert status == 202 and body["metadata"]["deletionTimestamp"]
+    assert status == 200 and body["metadata"]["deletionTimestamp"]
     status, body, _ = await api.patch("/api/v1/namespaces/default/configmaps/held",
                                       {"metadata": {"finalizers": None}}, "application/merge-patch+json")
     assert status == 200
@@ -266,9 +313,25 @@ async def test_discovery_openapi_and_version(api: Api, apiserver: RunningApiServ
     op = doc["paths"]["/api/v1/namespaces/{namespace}/pods/{name}"]["patch"]
     assert op["x-kubernetes-group-version-kind"] == {"group": "", "version": "v1", "kind": "Pod"}
     assert any(p["name"] == "fieldValidation" for p in op["parameters"])
-    status, _, _ = await api.get("/openapi/v2", headers={
-        "Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
-    assert status in (404, 406)
+    # /openapi/v2: definitions with kube's names, as JSON or as gnostic protobuf
+    status, v2, headers = await api.get("/openapi/v2")
+    assert status == 200 and v2["swagger"] == "2.0" and v2["paths"] == {}
+    pod_def = v2["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod_def["x-kubernetes-group-version-kind"] == [
+        {"group": "", "kind": "Pod", "version": "v1"}]
+    assert pod_def["properties"]["spec"] == {"$ref": "#/definitions/io.k8s.api.core.v1.PodSpec"}
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in v2["definitions"]
+    etag = headers["ETag"]
+    pb = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+    async with api.session.get(api.base + "/openapi/v2", headers={"Accept": pb}) as resp:
+        body = await resp.read()
+    assert resp.status == 200 and body.startswith(b"\n\x032.0\x12")
+    assert b"io.k8s.api.apps.v1.Deployment" in body
+    async with api.session.get(api.base + "/openapi/v2", headers={
+            "Accept": pb, "If-None-Match": etag}) as resp:
+        assert resp.status == 304
+    status, body, _ = await api.get("/openapi/v2", headers={"Accept": "text/html"})
+    assert (status, body["reason"]) == (406, "NotAcceptable")
 
 
 async def test_events_are_served_in_both_versions(api: Api) -> None:

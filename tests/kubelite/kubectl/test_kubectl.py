@@ -198,3 +198,75 @@ async def test_server_side_apply_and_conflicts(kubectl: Kubectl) -> None:
                      stdin=manifest.replace("httpd:1.0", "httpd:2.0"))
     assert await kubectl.ok("get", "pod", "nginx", "-o",
                             "jsonpath={.spec.containers[0].image}") == "kubelite/busybox-httpd:2.0"
+    # client-side apply, then server-side apply: kubectl migrates the ownership (a JSON
+    # patch of managedFields), so a later change is no conflict with the old manager
+    mig = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: mig\ndata:\n  a: '1'\n"
+    await kubectl.ok("apply", "-f", "-", stdin=mig)
+    await kubectl.ok("apply", "--server-side", "-f", "-", stdin=mig)
+    out = await kubectl.ok("apply", "--server-side", "-f", "-", stdin=mig.replace("'1'", "'2'"))
+    assert out.strip() == "configmap/mig serverside-applied"
+    shown = yaml.safe_load(await kubectl.ok("get", "cm", "mig", "-o", "yaml",
+                                            "--show-managed-fields"))
+    assert "kubectl-client-side-apply" not in {
+        e["manager"] for e in shown["metadata"]["managedFields"]}
+    # created by `create -f`, then server-side applied unchanged: shared, no conflict
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\ndata:\n  a: b\n"
+    await kubectl.ok("create", "-f", "-", stdin=cm)
+    out = await kubectl.ok("apply", "--server-side", "-f", "-", stdin=cm)
+    assert out.strip() == "configmap/c1 serverside-applied"
+
+
+LIST = """apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: cm1
+  data:
+    a: b
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+  spec:
+    selector:
+      matchLabels: {app: web}
+    template:
+      metadata:
+        labels: {app: web}
+      spec:
+        containers:
+        - name: web
+          image: kubelite/web:1
+"""
+
+
+async def test_apply_a_list_file(kubectl: Kubectl, tmp_path: Path) -> None:
+    """kubectl validates a ``kind: List`` on the client, from ``/openapi/v2`` (protobuf)."""
+    path = tmp_path / "list.yaml"
+    path.write_text(LIST)
+    out = await kubectl.ok("apply", "-f", str(path))
+    assert out.splitlines() == ["configmap/cm1 created", "deployment.apps/web created"]
+    out = await kubectl.ok("apply", "-f", str(path))
+    assert out.splitlines() == ["configmap/cm1 unchanged", "deployment.apps/web unchanged"]
+    out = await kubectl.ok("apply", "-f", "-", stdin=LIST.replace("a: b", "a: c"))
+    assert out.splitlines() == ["configmap/cm1 configured", "deployment.apps/web unchanged"]
+    assert await kubectl.ok("get", "cm", "cm1", "-o", "jsonpath={.data.a}") == "c"
+    # a bad item fails the whole List before anything is sent, with kube's definition names
+    bad = LIST.replace("name: cm1", "name: cm2").replace(
+        "image: kubelite/web:1", "image: kubelite/web:1\n          fooz: 1\n"
+        "          ports:\n          - containerPort: eighty")
+    res = await kubectl("apply", "-f", "-", stdin=bad)
+    assert res.rc == 1
+    assert "ValidationError(Deployment.spec.template.spec.containers[0]): unknown field " \
+        '"fooz" in io.k8s.api.core.v1.Container' in res.err, res.err
+    assert "invalid type for io.k8s.api.core.v1.ContainerPort.containerPort: got " \
+        '"string", expected "integer"' in res.err
+    assert (await kubectl("get", "cm", "cm2")).rc == 1
+    unknown = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Foo\n" \
+              "  metadata:\n    name: f\n"
+    res = await kubectl("apply", "-f", "-", stdin=unknown)
+    assert res.rc == 1 and 'no matches for kind "Foo" in version "v1"' in res.err, res.err
+    out = await kubectl.ok("delete", "-f", str(path))
+    assert out.splitlines() == ['configmap "cm1" deleted', 'deployment.apps "web" deleted']

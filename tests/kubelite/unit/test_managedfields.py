@@ -66,3 +66,67 @@ def test_remove_path_and_value_at() -> None:
     assert found and value == "i:1"
     mf.remove_path(obj, ("f:spec", "f:containers", 'k:{"name":"c"}', "."))
     assert obj["spec"]["containers"] == []
+
+
+def test_create_then_server_side_apply_of_the_same_manifest_does_not_conflict() -> None:
+    """``kubectl create -f`` then ``kubectl apply --server-side -f`` of the same file: the
+    name alone is owned by nobody, and equal values are shared, not fought over."""
+    manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+                "data": {"a": "b"}}
+    created = {**manifest, "metadata": {"name": "c", "uid": "u", "resourceVersion": "5"}}
+    mf.record_update(created, None, "kubectl-create", "v1", T, "V1ConfigMap")
+    assert created["metadata"]["managedFields"][0]["fieldsV1"] == {"f:data": {"f:a": {}}}
+    merged, conflicts = mf.apply(created, manifest, "kubectl", "v1", T, "V1ConfigMap",
+                                            force=False)
+    assert conflicts == []
+    assert [e["manager"] for e in merged["metadata"]["managedFields"]] == ["kubectl-create",
+                                                                           "kubectl"]
+
+
+def test_reapply_with_a_changed_list_key_replaces_the_item_whole() -> None:
+    """A service port applied as 80 and then as 81: the 80 item goes with its defaulted
+    ``protocol`` (no stripped item is left behind), the 81 item comes in."""
+    def config(port: int) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"name": "http", "port": port, "targetPort": port}]}}
+
+    first, _ = mf.apply(None, config(80), "kubectl", "v1", T, "V1Service", force=False)
+    first["spec"]["ports"][0]["protocol"] = "TCP"  # defaulted by the server
+    second, conflicts = mf.apply(first, config(81), "kubectl", "v1", T, "V1Service",
+                                 force=False)
+    assert conflicts == []
+    assert second["spec"]["ports"] == [{"name": "http", "port": 81, "targetPort": 81}]
+
+
+def test_an_item_another_manager_owns_a_field_of_stays() -> None:
+    current = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "managedFields": [
+        {"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T,
+         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:containers": {
+             'k:{"name":"a"}': {".": {}, "f:name": {}, "f:image": {}}}}}},
+        {"manager": "other", "operation": "Update", "apiVersion": "v1", "time": T,
+         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:containers": {
+             'k:{"name":"a"}': {"f:args": {}}}}}}]},
+        "spec": {"containers": [{"name": "a", "image": "i", "args": ["x"]}]}}
+    config = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+              "spec": {"containers": [{"name": "b", "image": "j"}]}}
+    merged, _ = mf.apply(current, config, "kubectl", "v1", T, "V1Pod", force=False)
+    assert merged["spec"]["containers"] == [{"name": "a", "args": ["x"]},
+                                            {"name": "b", "image": "j"}]
+
+
+def test_an_update_may_replace_the_managed_fields() -> None:
+    """kubectl's client-side to server-side apply migration sends a JSON patch replacing
+    metadata.managedFields; kube takes the entries a write carries (``[{}]`` clears them)."""
+    old = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
+           "data": {"a": "1"}}
+    mf.record_update(old, None, "kubectl-client-side-apply", "v1", T, "V1ConfigMap")
+    migrated = [{"manager": "kubectl", "operation": "Apply", "apiVersion": "v1", "time": T,
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {"f:a": {}}}}]
+    new = copy.deepcopy(old)
+    new["metadata"]["managedFields"] = migrated
+    base = mf.given_entries(new)
+    mf.record_update(new, old, "kubectl", "v1", T, "V1ConfigMap", base=base)
+    assert new["metadata"]["managedFields"] == migrated
+    assert mf.given_entries({"metadata": {"managedFields": [{}]}}) == []
+    assert mf.given_entries({"metadata": {"managedFields": [{"manager": "x"}]}}) is None
+    assert mf.given_entries({"metadata": {}}) is None
