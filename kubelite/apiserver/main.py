@@ -10,6 +10,7 @@ from typing import Any
 
 from kubelite.apiserver import config as config_mod
 from kubelite.apiserver import server
+from pyetcd.sdnotify import notify_ready
 
 log = logging.getLogger("kubelite.apiserver")
 
@@ -18,6 +19,7 @@ async def _serve(cfg: config_mod.Config) -> int:
     """Serve until a signal, or until a background loop fails (then exit 1 so the
     supervisor restarts us rather than running half a server)."""
     running = await server.start(cfg)
+    notify_ready()  # systemd Type=notify, and `kubelite up`, wait for this
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
