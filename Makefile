@@ -1,5 +1,6 @@
 # Everything a fresh Debian 12 machine needs, in two targets:
-#   make run   - the main job (today: pyetcd on 127.0.0.1:2379, data under ./data)
+#   make run   - the main job: the kubelite master (pyetcd on 127.0.0.1:2379 + apiserver on
+#                127.0.0.1:8080, data and logs under ./data), until Ctrl-C
 #   make test  - installs what the tests need (Debian packages, Python packages) and runs them
 SHELL := /bin/bash
 VENV ?= .venv
@@ -29,8 +30,7 @@ apt-deps:
 deps: apt-deps venv
 
 run: deps
-	$(VENV)/bin/pyetcd --name default --data-dir ./data/default.etcd \
-		--listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379
+	$(VENV)/bin/kubelite up --data-dir ./data
 
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)

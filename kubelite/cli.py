@@ -1,5 +1,6 @@
-"""``kubelite``: ``kubelite apiserver ...`` runs the API server; every other sub-command
-goes to the kubectl-like CLI (:mod:`kubelite.kubectl.main`)."""
+"""``kubelite``: ``kubelite apiserver ...`` runs the API server, ``kubelite up`` runs the
+master on this machine (:mod:`kubelite.up`); every other sub-command goes to the
+kubectl-like CLI (:mod:`kubelite.kubectl.main`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ def main(argv: list[str] | None = None) -> int:
         from kubelite.apiserver.main import main as apiserver_main
 
         return apiserver_main(argv[1:])
+    if argv and argv[0] == "up":
+        from kubelite.up import main as up_main
+
+        return up_main(argv[1:])
     from kubelite.kubectl.main import main as kubectl_main
 
     return kubectl_main(argv)

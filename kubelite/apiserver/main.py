@@ -11,6 +11,7 @@ from typing import Any
 
 from kubelite.apiserver import config as config_mod
 from kubelite.apiserver import server
+from pyetcd.sdnotify import notify_ready
 
 log = logging.getLogger("kubelite.apiserver")
 
@@ -33,6 +34,7 @@ async def _serve(cfg: config_mod.Config) -> int:
             await starting
         return 0
     running = starting.result()
+    notify_ready()  # systemd Type=notify, and `kubelite up`, wait for this
     rc = 0
     try:
         done, _ = await asyncio.wait({stopper, *running.tasks},
