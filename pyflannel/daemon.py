@@ -26,7 +26,7 @@ from typing import Any
 
 from pyetcd.client import ClusterUnavailable, EtcdClient
 from pyetcd.errors import KEY_NOT_FOUND, EtcdError
-from pyetcd.sdnotify import notify_ready
+from pyetcd.sdnotify import sd_notify
 from pyflannel import healthz, iface, subnet_env
 from pyflannel.backend.base import BackendError, Network, make_backend
 from pyflannel.config import Config
@@ -170,7 +170,7 @@ class Daemon:
         async with asyncio.TaskGroup() as tg:
             started: list[asyncio.Task[Any]] = [tg.create_task(t) for t in tasks]
             started.append(tg.create_task(network.run(watch_leases(manager.registry, view))))
-            if notify_ready():  # logs its own failure to reach the socket
+            if sd_notify("READY=1"):  # as flanneld; logs its own failure to reach the socket
                 log.info("sent READY=1 to systemd")
             margin = self.cfg.subnet_lease_renew_margin_minutes * 60
             reason = await manager.monitor_lease(network.lease, margin)

@@ -55,6 +55,18 @@ def wait_ping(topo: Topology, a: Host, b: Host, timeout: float = 15) -> subproce
             return r
 
 
+def wait_log(host: Host, text: str, count: int = 1, timeout: float = 20) -> None:
+    """Wait until ``host``'s pyflanneld has logged ``text`` ``count`` times (its log is
+    the only event a separate process offers), failing with the log's tail."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = host.flanneld.log() if host.flanneld else ""
+        if log.count(text) >= count:
+            return
+        assert time.monotonic() < deadline, f"{text!r} x{count} not logged: {log[-3000:]}"
+        time.sleep(0.1)
+
+
 def tcp_transfer(topo: Topology, client: Host, server: Host) -> None:
     topo.run(server.pod_ns, "iperf3", "-s", "-D", "-1", "-p", "5201")
     deadline = time.monotonic() + 10
@@ -260,7 +272,7 @@ def test_udp_wire_format_and_a_fake_flannel_peer(topo: Topology, offload: str) -
     tcp_content_transfer(topo, h2, h1)
     # D7: a peer that is not pyflanneld (hand-built datagrams, no offloads) is understood
     topo.etcd("PUT", f"{PREFIX}/subnets/198.18.77.0-24", f'{{"PublicIP":"{h3.ip}"}}', ttl=600)
-    time.sleep(1)  # the lease reaches h1 through its watch
+    wait_log(h1, "Subnet added: 198.18.77.0/24")  # the lease reached h1 through its watch
     r = topo.run(h3.ns, sys.executable, "-c", FAKE_PEER, h3.ip, h1.ip, h1.pod_ip, timeout=20)
     reply = json.loads(r.stdout)
     data = bytes.fromhex(reply["hex"])
@@ -377,10 +389,12 @@ def test_etcd_down_at_start_and_during_forwarding(topo: Topology) -> None:
     h1, h2 = topo.hosts
     for h in topo.hosts:  # C15: no etcd yet; the daemons keep retrying instead of exiting
         topo.start_flanneld(h)
-    time.sleep(2)
+    for h in topo.hosts:
+        wait_log(h, "Couldn't fetch network config", count=2)
     assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
     (etcd,) = topo.start_real_etcd()
-    time.sleep(1.5)  # etcd is up but has no config: still retrying, with the v2 hint
+    for h in topo.hosts:  # etcd is up but has no config: still retrying, with the v2 hint
+        wait_log(h, "ETCDCTL_API=2")
     assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
     topo.put_config(config("udp"))
     for h in topo.hosts:
@@ -390,13 +404,11 @@ def test_etcd_down_at_start_and_during_forwarding(topo: Topology) -> None:
     etcd.stop()  # forwarding between known hosts does not need etcd
     assert topo.ping(h1, h2, count=3).returncode == 0
     assert topo.ping(h2, h1, count=3).returncode == 0
-    time.sleep(1.5)
+    for h in topo.hosts:  # each daemon has seen its lease watch fail
+        wait_log(h, "watch of subnet leases failed")
     topo.start_real_etcd()  # same data dir: the leases are back, the daemons carry on
     topo.etcd("PUT", f"{PREFIX}/subnets/198.18.77.0-24", f'{{"PublicIP":"{UNDERLAY}.77"}}', ttl=600)
-    deadline = time.monotonic() + 15
-    while "Subnet added: 198.18.77.0/24" not in h1.flanneld.log():
-        assert time.monotonic() < deadline, h1.flanneld.log()[-3000:]
-        time.sleep(0.2)
+    wait_log(h1, "Subnet added: 198.18.77.0/24")
     assert all(h.flanneld is not None and h.flanneld.popen.poll() is None for h in topo.hosts)
 
 
