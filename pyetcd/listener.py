@@ -160,13 +160,17 @@ class Listener:
     """One listen URL: a socket, an accept loop, and optionally TLS."""
 
     def __init__(self, url: str, host: str, port: int, protocol_factory: Callable[[], asyncio.Protocol],
-                 connections: Connections, ssl_context: ssl.SSLContext | None = None) -> None:
+                 connections: Connections, ssl_context: ssl.SSLContext | None = None,
+                 guarded: bool = True) -> None:
         self.url = url
         self.host = host
         self.port = port
         self.factory = protocol_factory
         self.connections = connections
         self.ssl_context = ssl_context
+        # True: wrap each protocol in a Guard (deadlines, count); False: the protocol keeps
+        # the deadlines and decrements ``connections.open`` itself (pyetcd.h1).
+        self.guarded = guarded
         self.sock: socket.socket | None = None
         self.task: asyncio.Task[None] | None = None
         self.pending: set[asyncio.Task[None]] = set()
@@ -216,8 +220,12 @@ class Listener:
         try:
             if self.ssl_context is not None and not await self._sniff_tls(conn, peer):
                 return
+            factory = self.factory
+            if self.guarded:
+                def factory() -> asyncio.Protocol:
+                    return Guard(self.factory(), self.connections)
             await loop.connect_accepted_socket(
-                lambda: Guard(self.factory(), self.connections), conn, ssl=self.ssl_context,
+                factory, conn, ssl=self.ssl_context,
                 ssl_handshake_timeout=self.connections.limits.header_timeout
                 if self.ssl_context else None)
             handed_over = True

@@ -1,0 +1,225 @@
+"""pyetcd.h1 on the wire: raw bytes in, Go's bytes out, pipelining, watches, limits.
+
+In process, on a loopback port, with raw sockets (asyncio streams), so every byte the
+transport writes is checked: header order as Go writes it, HEAD, HTTP/1.0, Connection:
+close, chunked watches, pipelined requests answered in order (a GET pipelined after a
+durable PUT sees the PUT), 100-continue, oversized bodies and headers, bad HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from pyetcd.api import V2Api
+from pyetcd.config import Config
+from pyetcd.h1 import H1Server
+from pyetcd.request import MAX_FORM_BYTES
+from pyetcd.server import open_service
+from pyetcd.service import EtcdService
+from tests.pyetcd.http.conftest import T0
+
+DATE = re.compile(rb"Date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT\r\n")
+CORS = (b"Access-Control-Allow-Headers: accept, content-type, authorization\r\n"
+        b"Access-Control-Allow-Methods: POST, GET, OPTIONS, PUT, DELETE\r\n"
+        b"Access-Control-Allow-Origin: *\r\n")
+
+
+def put_request(key: str, value: str, extra: str = "") -> bytes:
+    body = f"value={value}".encode()
+    return (f"PUT /v2/keys{key} HTTP/1.1\r\nHost: x\r\n{extra}Content-Type: "
+            f"application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+
+
+class Wire:
+    """A raw client connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def response(self, head_request: bool = False) -> tuple[bytes, bytes]:
+        """One Content-Length response: (head with the Date line blanked, body)."""
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), 5)
+        length = re.search(rb"Content-Length: (\d+)", head)
+        body = b""
+        if length and not head_request:
+            body = await asyncio.wait_for(self.reader.readexactly(int(length.group(1))), 5)
+        return DATE.sub(b"Date: -\r\n", head), body
+
+    async def rest(self) -> bytes:
+        return await asyncio.wait_for(self.reader.read(), 5)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Harness:
+    def __init__(self, service: EtcdService) -> None:
+        self.service = service
+        self.h1 = H1Server(service, clock=lambda: T0)
+        self.port = 0
+
+    async def connect(self) -> Wire:
+        return Wire(*await asyncio.open_connection("127.0.0.1", self.port))
+
+
+async def _serve(service: EtcdService) -> AsyncIterator[Harness]:
+    harness = Harness(service)
+    server = await asyncio.get_running_loop().create_server(harness.h1, "127.0.0.1", 0)
+    harness.port = server.sockets[0].getsockname()[1]
+    try:
+        yield harness
+    finally:
+        harness.h1.stop()
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+async def wire(api: V2Api) -> AsyncIterator[Harness]:
+    async for harness in _serve(EtcdService(api)):
+        yield harness
+
+
+@pytest.fixture
+async def durable(tmp_path: Path) -> AsyncIterator[Harness]:
+    config = Config(name="t", data_dir=tmp_path / "t.etcd",
+                    advertise_client_urls=("http://127.0.0.1:2379",))
+    service = await open_service(config, T0)
+    try:
+        async for harness in _serve(service):
+            yield harness
+    finally:
+        await service.close()
+
+
+async def test_reply_bytes_are_gos(wire: Harness, api: V2Api) -> None:
+    c = await wire.connect()
+    await c.send(put_request("/a", "1"))
+    head, body = await c.response()
+    cluster = api.cluster.cluster_hex.encode()
+    assert head == (b"HTTP/1.1 201 Created\r\n" + CORS + b"Content-Type: application/json\r\n"
+                    b"X-Etcd-Cluster-Id: " + cluster + b"\r\nX-Etcd-Index: 4\r\n"
+                    b"X-Raft-Index: 5\r\nX-Raft-Term: 2\r\nDate: -\r\n"
+                    b"Content-Length: 84\r\n\r\n")
+    assert body == b'{"action":"set","node":{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}}\n'
+    await c.send(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, body = await c.response()
+    assert head == (b"HTTP/1.1 404 Not Found\r\n" + CORS + b"Content-Type: text/plain; "
+                    b"charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: -\r\n"
+                    b"Content-Length: 19\r\n\r\n")
+    assert body == b"404 page not found\n"
+    c.close()
+
+
+async def test_head_http10_and_connection_close(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(put_request("/a", "1"))
+    await c.response()
+    await c.send(b"HEAD /v2/keys/a HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _ = await c.response(head_request=True)
+    assert b"Content-Length: 84\r\n" in head
+    await c.send(b"GET /v2/keys/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head, body = await c.response()
+    assert head.endswith(b"Content-Length: 84\r\nConnection: close\r\n\r\n")
+    assert await c.rest() == b""  # and closed; the HEAD above had no body
+    c = await wire.connect()
+    await c.send(b"GET /v2/keys/a HTTP/1.0\r\n\r\n")
+    head, body = await c.response()
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n") and b"Connection" not in head
+    assert await c.rest() == b""
+
+
+async def test_pipelined_requests_are_answered_in_order_and_see_earlier_writes(
+        durable: Harness) -> None:
+    c = await durable.connect()
+    await c.send(put_request("/p", "1") + b"GET /v2/keys/p HTTP/1.1\r\nHost: x\r\n\r\n"
+                 + put_request("/p", "2") + b"GET /v2/keys/p HTTP/1.1\r\nHost: x\r\n\r\n")
+    answers = [await c.response() for _ in range(4)]
+    assert [a[0].split(b"\r\n", 1)[0] for a in answers] == [
+        b"HTTP/1.1 201 Created", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK"]
+    assert b'"value":"1"' in answers[1][1] and b'"action":"get"' in answers[1][1]
+    assert b'"value":"2"' in answers[3][1] and b'"action":"get"' in answers[3][1]
+    c.close()
+
+
+async def test_watch_is_chunked_and_disconnect_unregisters(wire: Harness, api: V2Api) -> None:
+    c = await wire.connect()
+    await c.send(b"GET /v2/keys/d?wait=true&recursive=true&stream=true HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await asyncio.wait_for(c.reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.endswith(b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert api.store.hub.count == 1
+    other = await wire.connect()
+    for i in range(2):
+        await other.send(put_request(f"/d/{i}", "v"))
+        await other.response()
+        size = int(await asyncio.wait_for(c.reader.readuntil(b"\r\n"), 5), 16)
+        chunk = await c.reader.readexactly(size + 2)
+        assert chunk.startswith(b'{"action":"set","node":{"key":"/d/%d"' % i)
+        assert chunk.endswith(b"}\n\r\n")
+    c.close()
+    for _ in range(100):
+        if api.store.hub.count == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert api.store.hub.count == 0 and not wire.h1.watching
+
+
+async def test_long_poll_ends_with_the_last_chunk_and_connection_goes_on(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(b"GET /v2/keys/w?wait=true HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.wait_for(c.reader.readuntil(b"\r\n\r\n"), 5)
+    other = await wire.connect()
+    await other.send(put_request("/w", "x"))
+    await other.response()
+    rest = await asyncio.wait_for(c.reader.readuntil(b"0\r\n\r\n"), 5)
+    assert b'"action":"set"' in rest
+    await c.send(b"GET /v2/keys/w HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive goes on
+    head, body = await c.response()
+    assert head.startswith(b"HTTP/1.1 200 OK") and b'"value":"x"' in body
+
+
+async def test_expect_100_continue_comes_before_the_body_is_sent(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(b"PUT /v2/keys/e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: "
+                 b"application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\n")
+    assert await asyncio.wait_for(c.reader.readuntil(b"\r\n\r\n"), 5) == \
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+    await c.send(b"value=1")
+    head, _ = await c.response()
+    assert head.startswith(b"HTTP/1.1 201 Created")
+
+
+@pytest.mark.parametrize("extra, closed", [(1000, False), (300 << 10, True)])
+async def test_oversized_body_gets_210_and_close_only_far_past_the_limit(
+        wire: Harness, extra: int, closed: bool) -> None:
+    c = await wire.connect()
+    body = b"value=" + b"x" * (MAX_FORM_BYTES + extra)
+    c.writer.write(b"PUT /v2/keys/big HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                   b"x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    head, answer = await c.response()
+    assert b'"errorCode":210' in answer
+    assert (b"Connection: close" in head) is closed
+    c.close()
+
+
+async def test_bad_http_and_huge_headers_get_gos_answers(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(b"GARBAGE\r\n\r\n")
+    assert await c.rest() == (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; "
+                              b"charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request")
+    c = await wire.connect()
+    await c.send(b"GET /v2/keys/ HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+    assert (await c.rest()).startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    c = await wire.connect()
+    await c.send(b"GET /v2/keys/%zz HTTP/1.1\r\nHost: x\r\n\r\n")  # a bad escape: Go's bare 400
+    assert (await c.rest()).startswith(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain")
