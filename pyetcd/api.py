@@ -75,6 +75,9 @@ class Reply:
     headers: dict[str, str]
     body: bytes = b""
     close: bool = False  # close the connection after this reply
+    # The transport's rendering of this reply (pyetcd.h1), kept for when the same reply
+    # object is sent again (cached GET answers): the bytes before and after the Date line.
+    wire: tuple[bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

@@ -89,6 +89,7 @@ class _Date:
 
     second = 0
     line = ""
+    line_bytes = b""
 
     @classmethod
     def get(cls) -> str:
@@ -96,11 +97,28 @@ class _Date:
         if now != cls.second:
             cls.second = now
             cls.line = "Date: " + formatdate(now, usegmt=True) + "\r\n"
+            cls.line_bytes = cls.line.encode()
         return cls.line
+
+    @classmethod
+    def get_bytes(cls) -> bytes:
+        if int(time.time()) != cls.second:
+            cls.get()
+        return cls.line_bytes
 
 
 def render_reply(reply: Reply, http10: bool, head: bool, close: bool, keep_alive_10: bool) -> bytes:
     """A whole response as Go writes it (see the module docstring for the order)."""
+    if not (http10 or head or close):  # the usual case: kept on the reply for reuse
+        wire = reply.wire
+        if wire is None:
+            lines = STATUS_11.get(reply.status) or \
+                f"HTTP/1.1 {reply.status} status code {reply.status}\r\n"
+            for name, value in reply.headers.items():
+                lines += name + ": " + value + "\r\n"
+            wire = reply.wire = (lines.encode("latin-1"), b"Content-Length: %d\r\n\r\n%s"
+                                 % (len(reply.body), reply.body))
+        return wire[0] + _Date.get_bytes() + wire[1]
     if reply.close and reply.status == 400 and reply.body == b"400 Bad Request":
         return BAD_REQUEST  # Go's own answer to a request it cannot route at all
     lines = (STATUS_10 if http10 else STATUS_11).get(reply.status) or \
@@ -282,6 +300,11 @@ class H1Connection(asyncio.Protocol):
         self.backlog.clear()
         if self.watcher is not None:
             self._end_watch_registration()
+        # Break the cycles through the parser's callbacks and the bound write_done, so
+        # that reference counting frees this connection (see pyetcd.gcpolicy).
+        self.parser = None  # type: ignore[assignment]
+        self.write_done = None  # type: ignore[assignment]
+        self.transport = None
 
     def pause_writing(self) -> None:
         self.write_paused = True

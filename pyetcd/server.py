@@ -32,6 +32,7 @@ from pyetcd.config import Config
 from pyetcd.datadir import DataDir
 from pyetcd.durable import Durable
 from pyetcd.entries import Noop, encode_request
+from pyetcd.gcpolicy import freeze_periodically
 from pyetcd.h1 import H1Server
 from pyetcd.http import Handler
 from pyetcd.listener import Connections, Limits, Listener, server_ssl_context
@@ -170,8 +171,10 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
             ready(bound)
         async with asyncio.TaskGroup() as tasks:
             ticker = tasks.create_task(expiry_ticker(service, config.sync_interval))
+            freezer = tasks.create_task(freeze_periodically())
             await stop.wait()
             ticker.cancel()
+            freezer.cancel()
     finally:
         log.info('msg="shutting down"')
         notify_stopping()

@@ -41,6 +41,7 @@ from pyetcd.commit import resolve
 from pyetcd.durable import Durable
 from pyetcd.errors import EtcdError
 from pyetcd.metrics import REGISTRY, Counter, Gauge, Histogram, exponential_buckets
+from pyetcd.readcache import ReadCache
 from pyetcd.request import KeyRequest, Method, sync_request
 from pyetcd.wal import WalWriteError
 
@@ -100,6 +101,7 @@ class EtcdService:
         self._recursive = _RecursiveReads()
         self._baseline = dataclasses.replace(api.store.stats)  # metrics count from here
         self._sync_pending = False
+        self._reads = ReadCache()
         api.health_check = self.health
         api.metrics_text = REGISTRY.render
         self._bind_gauges()
@@ -111,7 +113,19 @@ class EtcdService:
                creds: Credentials = NO_CREDENTIALS) -> Result | None:
         """Answer now (a :class:`Reply` or :class:`WatchReply`), or None and ``respond`` later."""
         start = time.perf_counter()
-        routed = self.api.route(method, target, body, content_type, now, creds)
+        api = self.api
+        cacheable = method == "GET" and creds is NO_CREDENTIALS
+        if cacheable:
+            hit = self._reads.get(target, api.store.index, api.raft_index)
+            if hit is not None:
+                reply, recursive = hit
+                api.store.stats.gets_success += 1
+                HTTP_RECEIVED.labels("GET").inc()
+                if recursive:
+                    self._recursive.success += 1
+                HTTP_DURATION.labels("GET").observe(time.perf_counter() - start)
+                return reply
+        routed = api.route(method, target, body, content_type, now, creds)
         if isinstance(routed, AuthCall):
             if self.durable is None:
                 return self.api.execute(routed)
@@ -131,8 +145,10 @@ class EtcdService:
 
             self.durable.submit(entries.encode_request(req), routed, done)
             return None
-        result = self.api.execute(routed)
+        result = api.execute(routed)
         self._observe(req, result, start)
+        if cacheable and type(result) is Reply and not req.quorum and not req.wait:
+            self._reads.put(target, api.store.index, api.raft_index, result, req.recursive)
         return result
 
     async def handle_async(self, method: str, target: str, body: bytes,
