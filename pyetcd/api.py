@@ -42,6 +42,7 @@ from pyetcd.goform import FormError, escape_path, mux_clean_path, parse_query, u
 from pyetcd.passwords import PasswordHasher
 from pyetcd.request import KeyRequest, Method, parse_key_request, read_form, sync_request
 from pyetcd.store import Store
+from pyetcd.values import value_class
 from pyetcd.watchers import Watcher
 
 CORS = {
@@ -89,7 +90,7 @@ class WatchReply:
     stream: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class KeyCall:
     """A validated ``/v2/keys`` request, ready to be applied."""
 

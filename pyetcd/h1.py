@@ -112,10 +112,9 @@ def render_reply(reply: Reply, http10: bool, head: bool, close: bool, keep_alive
     if not (http10 or head or close):  # the usual case: kept on the reply for reuse
         wire = reply.wire
         if wire is None:
-            lines = STATUS_11.get(reply.status) or \
-                f"HTTP/1.1 {reply.status} status code {reply.status}\r\n"
-            for name, value in reply.headers.items():
-                lines += name + ": " + value + "\r\n"
+            lines = (STATUS_11.get(reply.status)
+                     or f"HTTP/1.1 {reply.status} status code {reply.status}\r\n")
+            lines += "".join([f"{name}: {value}\r\n" for name, value in reply.headers.items()])
             wire = reply.wire = (lines.encode("latin-1"), b"Content-Length: %d\r\n\r\n%s"
                                  % (len(reply.body), reply.body))
         return wire[0] + _Date.get_bytes() + wire[1]
