@@ -15,7 +15,9 @@ the same flags a user would give, and measures both with the same clients:
   watcher has its event;
 * **memory**: resident memory (the server's process tree; PSS too, which counts pages shared
   by forked processes once) empty and after loading ``--keys`` keys (64-byte values, 1,000
-  keys per directory) with wrk at 256 connections, and the difference per key;
+  keys per directory) with wrk at 256 connections, and the difference per key; measured
+  once no snapshot child runs (pyetcd forks one per ``--snapshot-count`` writes; while it
+  runs, the pages it touches are copied) and the servers settled for 2 s;
 * **restart**: SIGTERM, then start again on the same data dir and ports: the time from spawn
   until a GET of a loaded key answers 200.
 
@@ -128,6 +130,15 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+    def wait_quiet(self, timeout: float = 120.0) -> None:
+        """Wait (bounded) until the server runs no child process (pyetcd's snapshot child,
+        which briefly holds copy-on-write pages of its own), then 2 s more to settle."""
+        assert self.proc is not None
+        deadline = time.monotonic() + timeout
+        while len(_tree(self.proc.pid)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
 
     def memory_mb(self) -> tuple[float, float]:
         """RSS and PSS (MB) of the server and every process below it."""
@@ -344,7 +355,8 @@ def memory_and_restart(table: Table, ref: Server, py: Server, args: argparse.Nam
         loaded[server.kind] = load_keys(server, tmp, args.keys)
         print(f"  loaded {args.keys} keys into {server.kind} in {loaded[server.kind]:.0f} s",
               flush=True)
-    time.sleep(2)
+    for server in (ref, py):
+        server.wait_quiet()
     full = {s.kind: s.memory_mb() for s in (ref, py)}
     table.add("RSS empty", empty["etcd"][0], empty["pyetcd"][0], "MB", False)
     table.add(f"RSS {args.keys} keys", full["etcd"][0], full["pyetcd"][0], "MB", False)
@@ -359,7 +371,8 @@ def memory_and_restart(table: Table, ref: Server, py: Server, args: argparse.Nam
         server.stop()
     restart = {s.kind: s.start(probe) for s in (ref, py)}
     table.add(f"restart {args.keys} keys", restart["etcd"], restart["pyetcd"], "s", False)
-    time.sleep(2)
+    for server in (ref, py):
+        server.wait_quiet()
     after = {s.kind: s.memory_mb() for s in (ref, py)}
     table.add(f"RSS {args.keys} keys after restart", after["etcd"][0], after["pyetcd"][0], "MB",
               False)
