@@ -294,8 +294,14 @@ async def _fan_out(port: int, directory: str, watchers: int) -> float:
 def fan_out(server: Server, directory: str, watchers: int, rounds: int = 3) -> float:
     """Median over ``rounds`` writes of the time (ms) until every watcher has its event."""
     put(server.url, directory + "/seed", "x")
-    return statistics.median(asyncio.run(_fan_out(server.port, directory, watchers))
-                             for _ in range(rounds))
+    try:  # the client's own speed is part of the figure: give it the fastest loop there is
+        import uvloop
+        factory = uvloop.new_event_loop
+    except ImportError:
+        factory = asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return statistics.median(runner.run(_fan_out(server.port, directory, watchers))
+                                 for _ in range(rounds))
 
 
 # ---- the run -----------------------------------------------------------------------------------

@@ -135,18 +135,19 @@ class EtcdService:
         if type(routed) is not KeyCall:
             return routed  # type: ignore[return-value]
         req = routed.request
+        label = _method_label(req)
         if not req.wait:
-            HTTP_RECEIVED.labels(_method_label(req)).inc()
-        if req.is_write and self.durable is not None:
+            HTTP_RECEIVED.labels(label).inc()
+        if self.durable is not None and req.method is not Method.GET and req.method is not Method.HEAD:
             def done(result: Result | None) -> None:
                 assert result is not None
-                self._observe(req, result, start)
+                self._observe(req, result, start, label)
                 respond(result)
 
             self.durable.submit(entries.encode_request(req), routed, done)
             return None
         result = api.execute(routed)
-        self._observe(req, result, start)
+        self._observe(req, result, start, label)
         if cacheable and type(result) is Reply and not req.quorum and not req.wait:
             self._reads.put(target, api.store.index, api.raft_index, result, req.recursive)
         return result
@@ -216,11 +217,11 @@ class EtcdService:
 
     # ---- metrics -----------------------------------------------------------------------
 
-    def _observe(self, req: KeyRequest, result: Result, start: float) -> None:
-        if isinstance(result, WatchReply):
+    def _observe(self, req: KeyRequest, result: Result, start: float, method: str) -> None:
+        if type(result) is WatchReply:
             WATCH_REQUESTS.inc()
             return
-        method = _method_label(req)
+        assert type(result) is Reply
         if result.status < 300:
             HTTP_DURATION.labels(method).observe(time.perf_counter() - start)
         else:
