@@ -1,4 +1,5 @@
-"""Server wiring: the data dir, the store, its API, the expiry ticker, an HTTP listener per URL.
+"""Server wiring: the data dir, the store, its API, the expiry ticker, an HTTP listener per URL
+(:mod:`pyetcd.h1` connections), and the garbage-collector policy (:mod:`pyetcd.gcpolicy`).
 
 Start-up: lock the data dir, recover the store (newest snapshot + WAL replay; or bootstrap a
 fresh member), republish the member attributes as etcd does at every restart (+1 index),
