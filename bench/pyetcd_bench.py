@@ -316,13 +316,17 @@ class Table:
         row[1].append(py)
 
     def print(self) -> None:
-        print(f"\n{'figure':<34}{'etcd':>12}{'pyetcd':>12}{'py/etcd':>9}  {'n':>2} better")
+        """Medians of each column, and the median of the per-round ratios (both servers were
+        measured in the same round, under the same load, so that ratio is the steadier)."""
+        print(f"\n{'figure':<34}{'etcd':>10}{'pyetcd':>10}{'py/etcd':>9}{'per-round':>11}  "
+              f"{'n':>2} better")
         for name, (a, b, unit, hib) in self.rows.items():
             ma, mb = statistics.median(a), statistics.median(b)
             ratio = mb / ma if ma else float("nan")
-            fmt = "{:>12.0f}" if unit in ("req/s", "MB", "B") else "{:>12.2f}"
+            rounds = statistics.median(y / x if x else float("nan") for x, y in zip(a, b, strict=True))
+            fmt = "{:>10.0f}" if unit in ("req/s", "MB", "B") else "{:>10.2f}"
             print(f"{name + ' [' + unit + ']':<34}" + fmt.format(ma) + fmt.format(mb)
-                  + f"{ratio:>9.2f}  {len(a):>2} {'higher' if hib else 'lower'}")
+                  + f"{ratio:>9.2f}{rounds:>11.2f}  {len(a):>2} {'higher' if hib else 'lower'}")
         sys.stdout.flush()
 
 
