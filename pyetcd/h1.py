@@ -63,6 +63,7 @@ SWEEP_INTERVAL = 0.25  # seconds between checks of the header, body and idle dea
 MAX_HEADER_BYTES = 1 << 20  # Go's http.DefaultMaxHeaderBytes (request line + headers)
 DISCARD_LIMIT = 256 << 10  # what Go reads past an oversized body before it closes instead
 BACKLOG_PAUSE = 32  # pipelined requests waiting before the connection stops reading
+LINGER = 0.5  # seconds a closing connection drains the client's input (Go's rstAvoidanceDelay)
 
 BAD_REQUEST = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
                b"Connection: close\r\n\r\n400 Bad Request")
@@ -72,6 +73,9 @@ HEADERS_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
 BODY_TIMEOUT = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
                 b"Connection: close\r\nContent-Length: 39\r\n\r\n"
                 b'{"message":"request body read timeout"}')
+NO_HOST = (b"HTTP/1.1 400 Bad Request: missing required Host header\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+           b"400 Bad Request: missing required Host header")
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 CHUNK_END = b"0\r\n\r\n"
 
@@ -216,16 +220,18 @@ class H1Server:
 class H1Connection(asyncio.Protocol):
     __slots__ = (
         "server", "service", "parser", "transport", "tls_names", "closed", "input_done",
-        "url", "content_type", "authorization", "expect", "header_bytes", "has_body",
+        "url", "content_type", "authorization", "expect", "header_bytes", "has_body", "has_host",
         "body", "body_size", "reading_since", "body_since", "idle_since",
         "busy", "current", "backlog", "read_paused", "write_paused",
-        "watcher", "watch_stream", "pump_scheduled", "write_done",
+        "watcher", "watch_stream", "pump_scheduled", "write_done", "linger",
     )
 
     def __init__(self, server: H1Server) -> None:
         self.server = server
         self.service = server.service
         self.parser = httptools.HttpRequestParser(self)
+        # Go reads a body by Transfer-Encoding when Content-Length is there too; so does this.
+        self.parser.set_dangerous_leniencies(lenient_chunked_length=True)
         self.transport: asyncio.Transport | None = None
         self.tls_names: tuple[str, ...] | None = None  # None: not TLS
         self.closed = False
@@ -237,6 +243,7 @@ class H1Connection(asyncio.Protocol):
         self.expect = False
         self.header_bytes = 0
         self.has_body = False
+        self.has_host = False
         self.body: list[bytes] = []
         self.body_size = 0
         # Deadlines (loop time when the wait began; None: not waiting for that).
@@ -253,6 +260,7 @@ class H1Connection(asyncio.Protocol):
         self.watch_stream = False
         self.pump_scheduled = False
         self.write_done = self._write_done  # bound once: passed with every write
+        self.linger: asyncio.TimerHandle | None = None  # closing: FIN sent, input dropped
 
     # ---- asyncio.Protocol ----------------------------------------------------------------
 
@@ -281,6 +289,11 @@ class H1Connection(asyncio.Protocol):
                 self._stop_reading(BAD_REQUEST)
         except httptools.HttpParserError:
             self._stop_reading(BAD_REQUEST)
+        except httptools.HttpParserUpgrade:
+            # An Upgrade request (Go serves it as any other; nothing here upgrades): it has
+            # been answered like any request, but the parser will not go on after it, so
+            # the connection ends once that answer is out.
+            self._stop_reading(None)
 
     def eof_received(self) -> bool | None:
         """The client finished sending: answer what it asked for, then close. A watch ends:
@@ -293,6 +306,9 @@ class H1Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.linger is not None:
+            self.linger.cancel()
+            self.linger = None
         server = self.server
         server.open.discard(self)
         server.connections.open -= 1
@@ -321,6 +337,7 @@ class H1Connection(asyncio.Protocol):
         self.authorization = b""
         self.expect = False
         self.has_body = False
+        self.has_host = False
         self.header_bytes = 0
         self.body = []
         self.body_size = 0
@@ -338,7 +355,9 @@ class H1Connection(asyncio.Protocol):
         if self.header_bytes > MAX_HEADER_BYTES:
             raise _Stop(HEADERS_TOO_LARGE)
         name = name.lower()
-        if name == b"content-type":
+        if name == b"host":
+            self.has_host = True
+        elif name == b"content-type":
             if self.content_type is None:  # Go's Header.Get: the first one
                 self.content_type = value
         elif name == b"content-length":
@@ -353,6 +372,8 @@ class H1Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.reading_since = None
+        if not self.has_host and self.parser.get_http_version() == "1.1":
+            raise _Stop(NO_HOST)  # Go: HTTP/1.1 requires Host
         if self.has_body:
             self.body_since = self.server.now
             if self.expect and self.parser.get_http_version() == "1.1":
@@ -393,8 +414,7 @@ class H1Connection(asyncio.Protocol):
             creds, http10, method == "HEAD", parser.should_keep_alive() and not must_close,
             must_close)
         if self.server.stopping:
-            self.input_done = True
-            self.close()
+            self._close_after_reply()
             return
         if self.busy or self.backlog:
             self.backlog.append(request)
@@ -444,7 +464,7 @@ class H1Connection(asyncio.Protocol):
         self.busy = False
         self.current = None
         if close or self.server.stopping:
-            self.close()
+            self._close_after_reply()
             return
         if self.backlog:
             self._drain_backlog()
@@ -457,7 +477,7 @@ class H1Connection(asyncio.Protocol):
             if isinstance(item, bytes):  # a final answer (bad input or EOF): then close
                 if item and self.transport is not None:
                     self.transport.write(item)
-                self.close()
+                self._close_after_reply()
                 return
             self._serve(item)
         if self.read_paused and not self.backlog and self.transport is not None:
@@ -473,7 +493,26 @@ class H1Connection(asyncio.Protocol):
             return
         if answer and self.transport is not None:
             self.transport.write(answer)
-        self.close()
+        self._close_after_reply()
+
+    def _close_after_reply(self) -> None:
+        """Go's ``closeWriteAndWait``: send FIN after the answer, read and drop whatever the
+        client still sends for up to :data:`LINGER` seconds, then close. Closing a socket
+        with unread input sends RST, which can destroy the answer before the client reads it
+        (an oversized body, or requests pipelined after ``Connection: close``)."""
+        transport = self.transport
+        self.input_done = True
+        if transport is None or transport.is_closing():
+            return
+        if self.linger is not None or not transport.can_write_eof():
+            transport.close()
+            return
+        try:
+            transport.write_eof()
+        except (OSError, RuntimeError):
+            transport.close()
+            return
+        self.linger = asyncio.get_running_loop().call_later(LINGER, self.close)
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():

@@ -272,3 +272,25 @@ async def test_serving_requests_makes_no_cyclic_garbage(durable: Harness) -> Non
     # (asyncio's own selector transports keep a cycle through their bound read callback;
     # uvloop's, which the server runs on, are C objects; neither is pyetcd's.)
     assert ours == []
+
+
+async def test_go_rules_for_host_upgrade_and_chunked_with_length(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(b"GET /version HTTP/1.1\r\n\r\n")  # HTTP/1.1 without Host: Go's 400
+    assert await c.rest() == (b"HTTP/1.1 400 Bad Request: missing required Host header\r\n"
+                              b"Content-Type: text/plain; charset=utf-8\r\nConnection: close"
+                              b"\r\n\r\n400 Bad Request: missing required Host header")
+    c = await wire.connect()
+    await c.send(b"GET /version HTTP/1.0\r\n\r\n")  # HTTP/1.0 needs none
+    assert (await c.rest()).startswith(b"HTTP/1.0 200 OK\r\n")
+    c = await wire.connect()  # an Upgrade request is answered as any other
+    await c.send(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                 b"Upgrade: websocket\r\n\r\n")
+    head, body = await c.response()
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"etcdserver" in body
+    c = await wire.connect()  # Transfer-Encoding wins over Content-Length, as in Go
+    await c.send(b"PUT /v2/keys/te HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                 b"x-www-form-urlencoded\r\nContent-Length: 3\r\nTransfer-Encoding: chunked"
+                 b"\r\n\r\n7\r\nvalue=1\r\n0\r\n\r\n")
+    head, body = await c.response()
+    assert head.startswith(b"HTTP/1.1 201 Created") and b'"value":"1"' in body
