@@ -149,6 +149,21 @@ def render_stream_head(headers: dict[str, str], http10: bool) -> bytes:
     return (lines + "\r\n").encode("latin-1")
 
 
+def origin_form(target: bytes) -> bytes:
+    """The path and query of an absolute-form target (``http://host/v2/keys/a?x``), which
+    Go routes like ``/v2/keys/a?x``; any other target as it is."""
+    if b"://" not in target:
+        return target
+    rest = target.split(b"://", 1)[1]
+    start = len(rest)
+    for separator in (b"/", b"?"):
+        i = rest.find(separator)
+        if 0 <= i < start:
+            start = i
+    path = rest[start:]
+    return path if path.startswith(b"/") else b"/" + path
+
+
 class _Stop(Exception):
     """Raised in a parser callback to stop parsing this connection's input."""
 
@@ -356,6 +371,8 @@ class H1Connection(asyncio.Protocol):
             raise _Stop(HEADERS_TOO_LARGE)
         name = name.lower()
         if name == b"host":
+            if self.has_host:
+                raise _Stop(BAD_REQUEST)  # Go refuses a second Host header
             self.has_host = True
         elif name == b"content-type":
             if self.content_type is None:  # Go's Header.Get: the first one
@@ -408,8 +425,9 @@ class H1Connection(asyncio.Protocol):
                                 self.tls_names or ())
         ctype = self.content_type
         http10 = parser.get_http_version() == "1.0"
+        url = self.url if self.url[:1] == b"/" else origin_form(self.url)
         request: Request = (
-            method, self.url.decode("utf-8", "surrogateescape"), body,
+            method, url.decode("utf-8", "surrogateescape"), body,
             None if ctype is None else ctype.decode("utf-8", "surrogateescape"),
             creds, http10, method == "HEAD", parser.should_keep_alive() and not must_close,
             must_close)

@@ -294,3 +294,21 @@ async def test_go_rules_for_host_upgrade_and_chunked_with_length(wire: Harness) 
                  b"\r\n\r\n7\r\nvalue=1\r\n0\r\n\r\n")
     head, body = await c.response()
     assert head.startswith(b"HTTP/1.1 201 Created") and b'"value":"1"' in body
+
+
+@pytest.mark.parametrize("target, path", [("http://h:2379/v2/keys/ab?recursive=true", "/ab"),
+                                          ("http://h/v2/keys/ab", "/ab")])
+async def test_absolute_form_targets_are_routed_on_their_path(wire: Harness, target: str,
+                                                              path: str) -> None:
+    c = await wire.connect()
+    await c.send(put_request(path, "1"))
+    await c.response()
+    await c.send(f"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+    head, body = await c.response()
+    assert head.startswith(b"HTTP/1.1 200 OK") and b'"key":"/ab"' in body
+
+
+async def test_a_second_host_header_is_refused(wire: Harness) -> None:
+    c = await wire.connect()
+    await c.send(b"GET /version HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    assert (await c.rest()).startswith(b"HTTP/1.1 400 Bad Request\r\n")
