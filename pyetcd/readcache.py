@@ -16,7 +16,10 @@ Why that is exact:
   strings are escaped) are never cached;
 * only requests without credentials are cached (with v2 auth the answer depends on who
   asks), only successful, non-quorum, non-wait GETs, and only bodies up to
-  :data:`MAX_BODY` bytes; the cache holds at most :data:`MAX_ENTRIES` targets.
+  :data:`MAX_BODY` bytes.
+
+Size: at most :data:`MAX_ENTRIES` targets and :data:`MAX_BYTES` of bodies (counted twice:
+the transport keeps a rendered copy on the reply); past either, the cache starts over.
 
 The caller counts a hit as the GET it is (store statistics and metrics).
 """
@@ -27,14 +30,16 @@ from pyetcd.api import Reply
 
 MAX_ENTRIES = 4096
 MAX_BODY = 64 << 10
+MAX_BYTES = 16 << 20
 
 
 class ReadCache:
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "_bytes")
 
     def __init__(self) -> None:
         # target -> (store index, raft index, reply, recursive)
         self._entries: dict[str, tuple[int, int, Reply, bool]] = {}
+        self._bytes = 0
 
     def get(self, target: str, index: int, raft_index: int) -> tuple[Reply, bool] | None:
         entry = self._entries.get(target)
@@ -47,6 +52,17 @@ class ReadCache:
         if (reply.status != 200 or len(reply.body) > MAX_BODY
                 or b'"expiration":' in reply.body):
             return
-        if len(self._entries) >= MAX_ENTRIES:
+        size = 2 * len(reply.body)
+        old = self._entries.get(target)
+        if old is not None:
+            self._bytes -= 2 * len(old[2].body)
+        elif len(self._entries) >= MAX_ENTRIES or self._bytes + size > MAX_BYTES:
             self._entries.clear()
+            self._bytes = 0
         self._entries[target] = (index, raft_index, reply, recursive)
+        self._bytes += size
+
+    @property
+    def size_bytes(self) -> int:
+        """The bodies held, counted as :data:`MAX_BYTES` counts them."""
+        return self._bytes

@@ -89,3 +89,16 @@ def test_recursive_hits_count_as_recursive_reads() -> None:
     before = svc._recursive.success
     get(svc, "/v2/keys/d?recursive=true")
     assert svc._recursive.success == before + 1
+
+
+def test_the_cache_is_bounded_in_bytes() -> None:
+    from pyetcd import readcache
+
+    svc = service()
+    value = b"x" * (MAX_BODY // 2)
+    for i in range(readcache.MAX_BYTES // MAX_BODY + 10):
+        put(svc, f"/big{i}", b"value=" + value)
+    for i in range(readcache.MAX_BYTES // MAX_BODY + 10):
+        get(svc, f"/v2/keys/big{i}")
+        assert svc._reads.size_bytes <= readcache.MAX_BYTES
+    assert svc._reads.size_bytes > 0
