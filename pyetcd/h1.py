@@ -296,12 +296,13 @@ class H1Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as err:
-            stop = err.__context__
-            if isinstance(stop, _Stop):
-                self._stop_reading(stop.answer)
-            else:
-                log.error('msg="request handling failed" error=%r', stop)
-                self._stop_reading(BAD_REQUEST)
+            cause = err.__context__
+            # Hold no exception past this block: its traceback holds this frame (a cycle).
+            answer = cause.answer if isinstance(cause, _Stop) else BAD_REQUEST
+            if not isinstance(cause, _Stop):
+                log.error('msg="request handling failed" error=%r', cause)
+            del cause
+            self._stop_reading(answer)
         except httptools.HttpParserError:
             self._stop_reading(BAD_REQUEST)
         except httptools.HttpParserUpgrade:

@@ -113,7 +113,7 @@ def _read_body_form(form: Form, body: bytes, content_type: str | None) -> FormEr
     try:
         ctype = media_type(content_type or "application/octet-stream")
     except FormError as e:
-        return e
+        return e.with_traceback(None)  # no frames kept alive (see goform.parse_query)
     if ctype != "application/x-www-form-urlencoded":
         return None
     if len(body) > MAX_FORM_BYTES:

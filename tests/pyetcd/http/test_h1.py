@@ -225,6 +225,25 @@ async def test_bad_http_and_huge_headers_get_gos_answers(wire: Harness) -> None:
     assert (await c.rest()).startswith(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain")
 
 
+OTHER_REQUESTS = [
+    ("PUT", "/v2/keys/t?ttl=1", b"value=1"), ("POST", "/v2/keys/q", b"value=1"),
+    ("PUT", "/v2/keys/t?prevValue=zz", b"value=2"), ("HEAD", "/v2/keys/t", b""),
+    ("GET", "/v2/keys/t?wait=true&waitIndex=1", b""), ("OPTIONS", "/v2/keys/t", b""),
+    ("GET", "/v2/keys//t", b""), ("PATCH", "/v2/keys/t", b""), ("GET", "/metrics", b""),
+    ("GET", "/v2/stats/store", b""), ("GET", "/v2/stats/self", b""), ("GET", "/health", b""),
+    ("GET", "/version", b""), ("GET", "/v2/members", b""), ("GET", "/v2/machines", b""),
+    ("GET", "/v2/auth/users", b""), ("GET", "/v2/auth/enable", b""),
+    ("PUT", "/v2/keys/f?value=%zz", b""), ("GET", "/v2/keys/?recursive=true&sorted=true", b""),
+    ("PUT", "/v2/keys/f", b"value=%zz"), ("PUT", "/v2/keys/f?prevIndex=abc", b"value=1"),
+    ("PUT", "/v2/keys/f?ttl=abc", b"value=1"), ("GET", "/v2/keys/f?wait=maybe", b""),
+    ("PUT", "/v2/keys/f;x", b"value=1"), ("POST", "/v2/members", b"{}"),
+    ("PUT", "/v2/auth/users/bob", b'{"user":"bob","password":"pw"}'),
+    ("GET", "/v2/auth/users/bob", b""), ("DELETE", "/v2/auth/users/bob", b""),
+    ("PUT", "/v2/keys/f?prevExist=false", b"value=1"), ("PUT", "/v2/keys/f?prevExist=false", b"value=1"),
+    ("DELETE", "/v2/keys/f?prevValue=zz", b""), ("DELETE", "/v2/keys/?recursive=true", b""),
+]
+
+
 async def test_serving_requests_makes_no_cyclic_garbage(durable: Harness) -> None:
     """pyetcd.gcpolicy freezes live objects on the promise that the request path makes no
     reference cycles: with the collector off, every kind of request, answer and watch, a
@@ -250,6 +269,13 @@ async def test_serving_requests_makes_no_cyclic_garbage(durable: Harness) -> Non
                     c = await durable.connect()
             await c.send(f"DELETE /v2/keys/g/{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             await c.response()
+        for method, target, body in OTHER_REQUESTS:  # every other kind of answer once
+            await c.send(f"{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                         f"x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+                         .encode() + body)
+            await c.response(head_request=method == "HEAD")
+        durable.service.sync(T0 + 10**12)  # the expiry sweep: an expire event, logged
+        await durable.service.durable.committer.drain()  # type: ignore[union-attr]
         await asyncio.wait_for(w.reader.readuntil(b"0\r\n\r\n"), 5)
         c.close()
         w.close()
