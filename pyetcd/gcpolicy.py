@@ -22,7 +22,9 @@ frees frozen objects when they are dropped; only cyclic garbage among frozen obj
 be kept, and the request path makes none.
 
 The collector stays enabled (a cycle made by a bug is still found while it is young), and
-:class:`GcPauses` records how long each collection took, for ``/metrics``.
+:class:`GcPauses` records how long each collection took, for ``/metrics``, with the number
+of frozen objects (``pyetcd_gc_frozen_objects``), which follows the store's size: growth
+beyond it would be cyclic garbage frozen before the collector saw it.
 """
 
 from __future__ import annotations
@@ -32,10 +34,14 @@ import gc
 import time
 from typing import Any
 
-from pyetcd.metrics import REGISTRY, Histogram, exponential_buckets
+from pyetcd.metrics import REGISTRY, Gauge, Histogram, exponential_buckets
 
 FREEZE_INTERVAL = 1.0  # seconds
 
+FROZEN = REGISTRY.add(Gauge(
+    "pyetcd_gc_frozen_objects", "Objects in the permanent generation (gc.freeze): it follows "
+    "the store's size; growth beyond it would be cyclic garbage that is never collected.",
+    source=gc.get_freeze_count))
 GC_PAUSES = REGISTRY.add(Histogram(
     "pyetcd_gc_pause_seconds", "Time the event loop stood still in Python's cyclic garbage "
     "collector, by collection.", exponential_buckets(0.0001, 2, 16)))
