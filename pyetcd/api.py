@@ -42,6 +42,7 @@ from pyetcd.goform import FormError, escape_path, mux_clean_path, parse_query, u
 from pyetcd.passwords import PasswordHasher
 from pyetcd.request import KeyRequest, Method, parse_key_request, read_form, sync_request
 from pyetcd.store import Store
+from pyetcd.values import value_class
 from pyetcd.watchers import Watcher
 
 CORS = {
@@ -75,6 +76,9 @@ class Reply:
     headers: dict[str, str]
     body: bytes = b""
     close: bool = False  # close the connection after this reply
+    # The transport's rendering of this reply (pyetcd.h1), kept for when the same reply
+    # object is sent again (cached GET answers): the bytes before and after the Date line.
+    wire: tuple[bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -86,7 +90,7 @@ class WatchReply:
     stream: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class KeyCall:
     """A validated ``/v2/keys`` request, ready to be applied."""
 

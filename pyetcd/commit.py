@@ -33,8 +33,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from functools import partial
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
@@ -69,8 +71,13 @@ class GroupCommitter(Generic[T, R]):
         self.writer = writer
         self._apply = apply
         self._fail = fail
-        self._executor = executor or ThreadPoolExecutor(1, thread_name_prefix="pyetcd-wal")
-        self._own_executor = executor is None
+        # Batches go to one writer thread owned by this committer (started with the first
+        # batch, joined by close()): a queue put there and one call_soon_threadsafe back
+        # cost far less than run_in_executor's futures (about 80 µs of CPU per batch on
+        # the project machine). An executor given by the caller is used instead.
+        self._executor = executor
+        self._jobs: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
         self._after_batch = after_batch
         self._on_failure = on_failure
         self._raw: list[bytes] = []
@@ -112,8 +119,10 @@ class GroupCommitter(Generic[T, R]):
 
     async def close(self) -> None:
         await self.drain()
-        if self._own_executor:
-            self._executor.shutdown(wait=True)
+        if self._thread is not None:
+            self._jobs.put(None)
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
 
     # ---- the batch cycle (event loop side) ---------------------------------------------
 
@@ -127,19 +136,39 @@ class GroupCommitter(Generic[T, R]):
         batch, self._raw = self._raw[:n], self._raw[n:]
         self._inflight, self._items = self._items[:n], self._items[n:]
         assert self._loop is not None
-        future = self._loop.run_in_executor(self._executor, self.writer.append, batch)
-        future.add_done_callback(self._written)
+        if self._executor is not None:
+            future = self._loop.run_in_executor(self._executor, self.writer.append, batch)
+            future.add_done_callback(self._executor_done)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_batches, args=(self._loop,),
+                                            name="pyetcd-wal", daemon=True)
+            self._thread.start()
+        self._jobs.put(batch)
 
-    def _written(self, future: asyncio.Future[AppendResult]) -> None:
-        batch, self._inflight = self._inflight, []
+    def _write_batches(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The writer thread: one batch at a time (at most one is ever in flight)."""
+        while (batch := self._jobs.get()) is not None:
+            try:
+                result: AppendResult | BaseException = self.writer.append(batch)
+            except BaseException as err:  # handed to the loop, which decides
+                result = err
+            loop.call_soon_threadsafe(self._written, result)
+
+    def _executor_done(self, future: asyncio.Future[AppendResult]) -> None:
         try:
-            result = future.result()
-        except WalWriteError as err:
-            self._failed(batch, err)
-        except Exception as err:  # a bug in the writer: fail the batch, keep serving
-            log.exception('msg="wal append crashed"')
+            self._written(future.result())
+        except BaseException as err:
+            self._written(err)
+
+    def _written(self, result: AppendResult | BaseException) -> None:
+        batch, self._inflight = self._inflight, []
+        if isinstance(result, WalWriteError):
+            self._failed(batch, result)
+        elif isinstance(result, BaseException):  # a bug in the writer: fail, keep serving
+            log.error('msg="wal append crashed" error=%r', result)
             self._failed(batch, WalWriteError("write", Path(str(getattr(self.writer, "path", ""))),
-                                              OSError(errno.EIO, str(err))))
+                                              OSError(errno.EIO, str(result))))
         else:
             self.healthy = True
             for item, done in batch:

@@ -16,9 +16,10 @@ An :class:`Event` is immutable once made (etcd clones events before changing
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from pyetcd.node import NodeView
+from pyetcd.values import value_class
 
 
 class Action(enum.Enum):
@@ -38,7 +39,7 @@ REMOVING = frozenset({Action.DELETE, Action.COMPARE_AND_DELETE, Action.EXPIRE})
 NO_VALUE_ACTIONS = frozenset({Action.SET, Action.CREATE, Action.UPDATE, Action.COMPARE_AND_SWAP})
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Event:
     action: Action
     node: NodeView

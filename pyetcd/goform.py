@@ -100,7 +100,9 @@ def parse_query(query: str, into: Form | None = None) -> tuple[Form, FormError |
             key = unescape(key, True)
             value = unescape(value, True)
         except FormError as e:
-            err = err or e
+            # Keep it without its traceback: a traceback holds this frame, which holds
+            # ``err``: a reference cycle through the whole request's call stack.
+            err = err or e.with_traceback(None)
             continue
         form.setdefault(key, []).append(value)
     return form, err
@@ -128,11 +130,12 @@ def media_type(content_type: str) -> str:
         try:
             cached = _media_type(content_type)
         except FormError as e:
-            cached = e
+            cached = FormError(str(e))  # the text only: a cached traceback would keep a
+            # whole request (frames, connection) alive
         if len(_MEDIA_CACHE) < 256:
             _MEDIA_CACHE[content_type] = cached
     if isinstance(cached, FormError):
-        raise cached
+        raise FormError(str(cached))  # a fresh one each time: raising adds a traceback
     return cached
 
 

@@ -1,5 +1,9 @@
 """The aiohttp shell: bytes in, :class:`~pyetcd.api.V2Api` in the middle, bytes out.
 
+The server runs on :mod:`pyetcd.h1` (a raw protocol with httptools, about three times
+faster); this aiohttp transport is kept as a second, independent implementation of the same
+wire behaviour: the http test tier runs every test against both.
+
 Thin on purpose. It uses aiohttp's low-level server (no router, no middleware: the API
 does its own routing, as etcd's ServeMux does) and passes the raw request target, so path
 cleaning and ``%2F`` handling follow Go rather than aiohttp. Responses go out without the

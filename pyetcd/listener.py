@@ -16,8 +16,13 @@ about each one before HTTP starts:
   accept); otherwise the connection gets ``408`` and is closed. While a request is being
   served (a long watch included) no deadline runs; the body has its own deadline in
   :mod:`pyetcd.http`;
-* **idle timeout** (``--idle-timeout``): aiohttp's keep-alive timeout closes connections that
-  stay idle between requests.
+* **idle timeout** (``--idle-timeout``): connections that stay idle between requests are
+  closed.
+
+The server's transport, :mod:`pyetcd.h1`, keeps the header, body and idle deadlines itself
+(one sweep of all connections, no timer per request) and counts its connections out
+(``Listener(guarded=False)``); :class:`Guard` does the same around any other protocol (the
+aiohttp transport of :mod:`pyetcd.http`).
 
 etcd 3.4 itself sets none of these on its client listener (Go's ``http.Server`` defaults);
 they are pyetcd's additions, with defaults generous enough for every real client.
@@ -38,6 +43,7 @@ from typing import cast
 log = logging.getLogger(__name__)
 
 SECONDS = 1.0
+ACCEPT_BATCH = 256  # connections taken from the backlog per wake-up of the accept loop
 TLS_HANDSHAKE = 0x16
 LOOKS_LIKE_HTTP = (b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO")
 
@@ -160,13 +166,17 @@ class Listener:
     """One listen URL: a socket, an accept loop, and optionally TLS."""
 
     def __init__(self, url: str, host: str, port: int, protocol_factory: Callable[[], asyncio.Protocol],
-                 connections: Connections, ssl_context: ssl.SSLContext | None = None) -> None:
+                 connections: Connections, ssl_context: ssl.SSLContext | None = None,
+                 guarded: bool = True) -> None:
         self.url = url
         self.host = host
         self.port = port
         self.factory = protocol_factory
         self.connections = connections
         self.ssl_context = ssl_context
+        # True: wrap each protocol in a Guard (deadlines, count); False: the protocol keeps
+        # the deadlines and decrements ``connections.open`` itself (pyetcd.h1).
+        self.guarded = guarded
         self.sock: socket.socket | None = None
         self.task: asyncio.Task[None] | None = None
         self.pending: set[asyncio.Task[None]] = set()
@@ -193,22 +203,35 @@ class Listener:
     async def _accept_loop(self) -> None:
         loop = asyncio.get_running_loop()
         assert self.sock is not None
+        sock = self.sock
         while True:
             try:
-                conn, peer = await loop.sock_accept(self.sock)
+                conn, peer = await loop.sock_accept(sock)
+                self._admit(conn, peer)
+                # Take every connection already waiting, not one per loop turn: under load a
+                # turn serves hundreds of requests, and a client whose connection sits in the
+                # backlog meanwhile sees its first request wait for all of them.
+                for _ in range(ACCEPT_BATCH):
+                    try:
+                        conn, peer = sock.accept()
+                    except (BlockingIOError, InterruptedError):
+                        break
+                    conn.setblocking(False)
+                    self._admit(conn, peer)
             except OSError as err:  # EMFILE and friends: back off instead of spinning
                 log.warning('msg="accept failed" url=%s error="%s"', self.url, err)
                 await asyncio.sleep(0.1)
-                continue
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            if self.connections.full():
-                self.connections.refuse(self.url, peer)
-                _refuse(conn, None if self.ssl_context else TOO_MANY)
-                continue
-            self.connections.open += 1
-            task = asyncio.create_task(self._serve(conn, peer))
-            self.pending.add(task)
-            task.add_done_callback(self.pending.discard)
+
+    def _admit(self, conn: socket.socket, peer: object) -> None:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.connections.full():
+            self.connections.refuse(self.url, peer)
+            _refuse(conn, None if self.ssl_context else TOO_MANY)
+            return
+        self.connections.open += 1
+        task = asyncio.create_task(self._serve(conn, peer))
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
     async def _serve(self, conn: socket.socket, peer: object) -> None:
         loop = asyncio.get_running_loop()
@@ -216,8 +239,12 @@ class Listener:
         try:
             if self.ssl_context is not None and not await self._sniff_tls(conn, peer):
                 return
+            factory = self.factory
+            if self.guarded:
+                def factory() -> asyncio.Protocol:
+                    return Guard(self.factory(), self.connections)
             await loop.connect_accepted_socket(
-                lambda: Guard(self.factory(), self.connections), conn, ssl=self.ssl_context,
+                factory, conn, ssl=self.ssl_context,
                 ssl_handshake_timeout=self.connections.limits.header_timeout
                 if self.ssl_context else None)
             handed_over = True

@@ -19,12 +19,14 @@ do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from pyetcd.values import value_class
 
 NANOS_PER_SECOND = 1_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class NodeView:
     """A node as one response shows it (etcd ``NodeExtern``); ``key`` is ``""`` for the root."""
 
@@ -82,14 +84,23 @@ class Node:
         """Forget the cached view; call after every change to this node."""
         self._view = None
 
-    def view(self, now: int, recursive: bool = False, sorted_: bool = False) -> NodeView:
-        """etcd ``Repr``: a dir lists its non-hidden children only when ``recursive``."""
+    def view(self, now: int, recursive: bool = False, sorted_: bool = False,
+             keep: bool = True) -> NodeView:
+        """etcd ``Repr``: a dir lists its non-hidden children only when ``recursive``.
+
+        The view of a permanent file (and the JSON rendered from it) is kept on the node
+        for the next read when ``keep``; writes pass False: a view with its JSON costs
+        about as much memory as the node itself, so only nodes that are read keep one.
+        """
         if self.children is None:
             if self.expire_time is None:
-                if self._view is None:
-                    self._view = NodeView(self.key, self.value, False, None, 0, None,
-                                          self.modified_index, self.created_index)
-                return self._view
+                view = self._view
+                if view is None:
+                    view = NodeView(self.key, self.value, False, None, 0, None,
+                                    self.modified_index, self.created_index)
+                    if keep:
+                        self._view = view
+                return view
             return NodeView(self.key, self.value, False, self.expire_time,
                             ttl_seconds(self.expire_time, now),
                             None, self.modified_index, self.created_index)
@@ -119,8 +130,9 @@ class Node:
                         self.modified_index, self.created_index)
 
     def bare_view(self, now: int) -> NodeView:
-        """The view used as ``prevNode``: never lists children."""
-        return self.view(now, recursive=False)
+        """The view a write's event shows (``node``, ``prevNode``): never lists children,
+        and is not kept on the node."""
+        return self.view(now, recursive=False, keep=False)
 
     def walk(self) -> list[Node]:
         """This node and every descendant, children before their parent (removal order)."""

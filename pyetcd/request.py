@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 from pyetcd import errors
@@ -33,6 +32,7 @@ from pyetcd.goform import (
     parse_query,
     parse_uint64,
 )
+from pyetcd.values import value_class
 
 NANOS_PER_SECOND = 1_000_000_000
 MAX_FORM_BYTES = 10 << 20  # net/http's limit on an urlencoded body
@@ -47,7 +47,7 @@ class Method(enum.Enum):
     SYNC = "SYNC"  # expire every node whose expire time is at or before ``time``
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class KeyRequest:
     method: Method
     key: str  # cleaned, user-visible ("/" for the root)
@@ -113,7 +113,7 @@ def _read_body_form(form: Form, body: bytes, content_type: str | None) -> FormEr
     try:
         ctype = media_type(content_type or "application/octet-stream")
     except FormError as e:
-        return e
+        return e.with_traceback(None)  # no frames kept alive (see goform.parse_query)
     if ctype != "application/x-www-form-urlencoded":
         return None
     if len(body) > MAX_FORM_BYTES:

@@ -1,4 +1,5 @@
-"""Server wiring: the data dir, the store, its API, the expiry ticker, an HTTP listener per URL.
+"""Server wiring: the data dir, the store, its API, the expiry ticker, an HTTP listener per URL
+(:mod:`pyetcd.h1` connections), and the garbage-collector policy (:mod:`pyetcd.gcpolicy`).
 
 Start-up: lock the data dir, recover the store (newest snapshot + WAL replay; or bootstrap a
 fresh member), republish the member attributes as etcd does at every restart (+1 index),
@@ -32,6 +33,8 @@ from pyetcd.config import Config
 from pyetcd.datadir import DataDir
 from pyetcd.durable import Durable
 from pyetcd.entries import Noop, encode_request
+from pyetcd.gcpolicy import freeze_periodically
+from pyetcd.h1 import H1Server
 from pyetcd.http import Handler
 from pyetcd.listener import Connections, Limits, Listener, server_ssl_context
 from pyetcd.metrics import REGISTRY, add_process_metrics
@@ -111,8 +114,8 @@ def build_server(handler: Handler, idle_timeout: float = 3630.0) -> web.Server:
                       keepalive_timeout=idle_timeout)
 
 
-def build_listeners(config: Config, server: web.Server,
-                    connections: Connections) -> list[Listener]:
+def build_listeners(config: Config, server: Callable[[], asyncio.Protocol],
+                    connections: Connections, guarded: bool = True) -> list[Listener]:
     """One listener per ``--listen-client-urls`` URL; https ones share one TLS context."""
     context = None
     listeners = []
@@ -128,7 +131,7 @@ def build_listeners(config: Config, server: web.Server,
             log.warning('msg="scheme is HTTP while key and cert files are present; ignoring '
                         'key and cert files" url=%s', url.text)
         listeners.append(Listener(url.text, url.host, url.port, server, connections,
-                                  context if url.scheme == "https" else None))
+                                  context if url.scheme == "https" else None, guarded))
     return listeners
 
 
@@ -149,16 +152,13 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
     add_process_metrics(REGISTRY)
     limits = Limits(config.max_connections, config.header_timeout, config.idle_timeout)
     connections = Connections(limits)
-    handler = Handler(service, connections=connections, max_watchers=config.max_watchers,
-                      body_timeout=config.idle_timeout)
-    server = build_server(handler, config.idle_timeout)
-    runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    h1 = H1Server(service, connections=connections, max_watchers=config.max_watchers,
+                  body_timeout=config.idle_timeout)
     bound: list[str] = []
     listeners: list[Listener] = []
     stop = stop or _signal_event()  # before READY=1: a stop right after it must be clean
     try:
-        await runner.setup()
-        for listener in build_listeners(config, server, connections):
+        for listener in build_listeners(config, h1, connections, guarded=False):
             await listener.start()
             listeners.append(listener)
             bound.append(f"{listener.host}:{listener.port}")
@@ -172,16 +172,21 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
             ready(bound)
         async with asyncio.TaskGroup() as tasks:
             ticker = tasks.create_task(expiry_ticker(service, config.sync_interval))
+            freezer = tasks.create_task(freeze_periodically())
             await stop.wait()
             ticker.cancel()
+            freezer.cancel()
     finally:
         log.info('msg="shutting down"')
         notify_stopping()
         for listener in listeners:
             await listener.stop()  # stop accepting first: no new watch can slip in
-        handler.close_watches()
-        await runner.cleanup()  # waits for in-flight requests, writes included
-        await service.close()
+        h1.close_watches()
+        h1.close_idle()  # busy connections close once answered; nothing new is served
+        try:
+            await service.close()  # in-flight writes are fsynced and answered, WAL closed
+        finally:
+            h1.stop()
         log.info('msg="stopped" index=%d', api.store.index)
 
 

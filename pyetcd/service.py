@@ -41,6 +41,7 @@ from pyetcd.commit import resolve
 from pyetcd.durable import Durable
 from pyetcd.errors import EtcdError
 from pyetcd.metrics import REGISTRY, Counter, Gauge, Histogram, exponential_buckets
+from pyetcd.readcache import ReadCache
 from pyetcd.request import KeyRequest, Method, sync_request
 from pyetcd.wal import WalWriteError
 
@@ -100,6 +101,7 @@ class EtcdService:
         self._recursive = _RecursiveReads()
         self._baseline = dataclasses.replace(api.store.stats)  # metrics count from here
         self._sync_pending = False
+        self._reads = ReadCache()
         api.health_check = self.health
         api.metrics_text = REGISTRY.render
         self._bind_gauges()
@@ -111,7 +113,19 @@ class EtcdService:
                creds: Credentials = NO_CREDENTIALS) -> Result | None:
         """Answer now (a :class:`Reply` or :class:`WatchReply`), or None and ``respond`` later."""
         start = time.perf_counter()
-        routed = self.api.route(method, target, body, content_type, now, creds)
+        api = self.api
+        cacheable = method == "GET" and creds is NO_CREDENTIALS
+        if cacheable:
+            hit = self._reads.get(target, api.store.index, api.raft_index)
+            if hit is not None:
+                reply, recursive = hit
+                api.store.stats.gets_success += 1
+                HTTP_RECEIVED.labels("GET").inc()
+                if recursive:
+                    self._recursive.success += 1
+                HTTP_DURATION.labels("GET").observe(time.perf_counter() - start)
+                return reply
+        routed = api.route(method, target, body, content_type, now, creds)
         if isinstance(routed, AuthCall):
             if self.durable is None:
                 return self.api.execute(routed)
@@ -121,18 +135,21 @@ class EtcdService:
         if type(routed) is not KeyCall:
             return routed  # type: ignore[return-value]
         req = routed.request
+        label = _method_label(req)
         if not req.wait:
-            HTTP_RECEIVED.labels(_method_label(req)).inc()
-        if req.is_write and self.durable is not None:
+            HTTP_RECEIVED.labels(label).inc()
+        if self.durable is not None and req.method is not Method.GET and req.method is not Method.HEAD:
             def done(result: Result | None) -> None:
                 assert result is not None
-                self._observe(req, result, start)
+                self._observe(req, result, start, label)
                 respond(result)
 
             self.durable.submit(entries.encode_request(req), routed, done)
             return None
-        result = self.api.execute(routed)
-        self._observe(req, result, start)
+        result = api.execute(routed)
+        self._observe(req, result, start, label)
+        if cacheable and type(result) is Reply and not req.quorum and not req.wait:
+            self._reads.put(target, api.store.index, api.raft_index, result, req.recursive)
         return result
 
     async def handle_async(self, method: str, target: str, body: bytes,
@@ -200,11 +217,11 @@ class EtcdService:
 
     # ---- metrics -----------------------------------------------------------------------
 
-    def _observe(self, req: KeyRequest, result: Result, start: float) -> None:
-        if isinstance(result, WatchReply):
+    def _observe(self, req: KeyRequest, result: Result, start: float, method: str) -> None:
+        if type(result) is WatchReply:
             WATCH_REQUESTS.inc()
             return
-        method = _method_label(req)
+        assert type(result) is Reply
         if result.status < 300:
             HTTP_DURATION.labels(method).observe(time.perf_counter() - start)
         else:

@@ -307,7 +307,7 @@ class Store:
             prev_view = existing.bare_view(now)
             self._detach(existing)
         node = Node(key, parent, new_index, None if dir_ else value, expire_time)
-        parent.children[name] = node
+        parent.children[node.name] = node  # the node's own name string: one copy per key
         if expire_time is not None:
             self.ttl_heap.push(node)
         self.index = new_index
@@ -323,7 +323,7 @@ class Store:
             child = node.children.get(name)
             if child is None:
                 child = Node(join(node.key, name), node, index, None, None)
-                node.children[name] = child
+                node.children[child.name] = child
             elif not child.is_dir:
                 raise EtcdError(errors.NOT_DIR, child.key, self.index)
             node = child

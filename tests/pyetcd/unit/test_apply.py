@@ -82,7 +82,8 @@ def test_replaying_logged_writes_rebuilds_the_same_store() -> None:
 
 
 PURE_MODULES = ["node", "event", "history", "watchers", "ttl", "store", "request", "apply",
-                "codec", "goform", "snapshot", "stats", "api", "cluster", "godur"]
+                "codec", "goform", "snapshot", "stats", "api", "cluster", "godur", "readcache",
+                "values"]
 FORBIDDEN = {"asyncio", "aiohttp", "socket", "time", "selectors", "threading", "uvloop"}
 
 
