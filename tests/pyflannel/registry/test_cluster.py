@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -57,6 +58,23 @@ def cluster(tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]
             proc.wait()
 
 
+async def watcher_parked(url: str, timeout: float = 20.0) -> None:
+    """Return once the member at ``url`` holds a watcher (etcd's own watcher gauge)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+
+    def watchers() -> int:
+        with urllib.request.urlopen(f"{url}/metrics", timeout=5) as reply:
+            for line in reply.read().decode().splitlines():
+                if line.startswith("etcd_debugging_store_watchers "):
+                    return int(float(line.split()[1]))
+        return 0
+
+    while await asyncio.to_thread(watchers) < 1:
+        assert loop.time() < deadline, f"no watcher reached {url}"
+        await asyncio.sleep(0.05)  # polling etcd's gauge: there is no event to await
+
+
 async def test_lease_and_watch_survive_a_stopped_member(cluster: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
     urls = [u for u, _ in cluster]
     prefix = "/coreos.com/network"
@@ -67,7 +85,7 @@ async def test_lease_and_watch_survive_a_stopped_member(cluster: list[tuple[str,
         lease = await LocalManager(reg, me).acquire_lease(udp_attrs(me))
         agen = watch_leases(reg, LeaseView(lease.subnet), retry=0.2)
         pending = asyncio.ensure_future(agen.__anext__())
-        await asyncio.sleep(0.3)  # the watch is now parked on the first member
+        await watcher_parked(urls[0])
         first = cluster[0][1]
         os.killpg(first.pid, signal.SIGTERM)
         first.wait(10)
