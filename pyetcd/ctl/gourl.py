@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pyetcd.goform import clean_path, mux_clean_path
+
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 # Characters Go leaves alone in a path: unreserved plus the reserved ones except '?'.
 _PATH_SAFE = _UNRESERVED | frozenset(b"$&+,/:;=@")
@@ -55,38 +57,10 @@ def encode_values(values: dict[str, str]) -> str:
     return "&".join(f"{query_escape(k)}={query_escape(values[k])}" for k in sorted(values))
 
 
-def clean(path: str) -> str:
-    """Go ``path.Clean``."""
-    if path == "":
-        return "."
-    rooted = path.startswith("/")
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(part)
-    joined = "/".join(parts)
-    if rooted:
-        return "/" + joined
-    return joined or "."
-
-
-def canonical_url_path(path: str) -> str:
-    """etcd's ``pathutil.CanonicalURLPath``: rooted, cleaned, trailing slash kept."""
-    if path == "":
-        return "/"
-    if not path.startswith("/"):
-        path = "/" + path
-    cleaned = clean(path)
-    if path.endswith("/") and cleaned != "/":
-        cleaned += "/"
-    return cleaned
+# Go's ``path.Clean`` and etcd's ``pathutil.CanonicalURLPath`` (the ServeMux rule: cleaned,
+# rooted, trailing slash kept): the server's implementations, shared.
+clean = clean_path
+canonical_url_path = mux_clean_path
 
 
 def join(*elems: str) -> str:
