@@ -252,36 +252,48 @@ def _list_rv(token: ContinueToken | None, current: int, window: int) -> int:
     return token.rv
 
 
-def cut(entries: Sequence[tuple[str, Obj]], current: int, opts: ListOptions,
-        matches: Callable[[Obj], bool], count_remaining: bool,
-        window: int = HISTORY_EVENTS) -> Page:
-    """One page of ``entries`` (``(key, object)`` sorted by key, every object under the
-    list's prefix, matching or not) read at etcd index ``current``.
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """Every key under a list's prefix in order, and the object at each position, loaded
+    only when a page reads it (a chunk of 100 out of 10,000 decodes ~100 values, not all);
+    ``load`` gives ``None`` for a value that cannot be read, which no page shows."""
+
+    keys: Sequence[str]
+    load: Callable[[int], Obj | None]
+
+    def objects(self) -> list[Obj]:
+        return [obj for i in range(len(self.keys)) if (obj := self.load(i)) is not None]
+
+
+def sort_entries(objects: Sequence[Obj], across_namespaces: bool) -> Entries:
+    """Objects already in memory, keyed by their metadata and put in key order."""
+    pairs = sorted(((item_key(o, across_namespaces), o) for o in objects), key=lambda e: e[0])
+    return Entries([k for k, _ in pairs], [o for _, o in pairs].__getitem__)
+
+
+def cut(entries: Entries, current: int, opts: ListOptions, matches: Callable[[Obj], bool],
+        count_remaining: bool, window: int = HISTORY_EVENTS) -> Page:
+    """One page of ``entries`` (every key under the list's prefix, matching or not) read at
+    etcd index ``current``.
 
     :param count_remaining: give ``remainingItemCount`` (only when nothing is filtered).
     :param window: how far behind ``current`` a token's resourceVersion may be.
     """
     rv = _list_rv(opts.token, current, window)
-    i = bisect.bisect_left(entries, opts.token.start, key=lambda e: e[0]) if opts.token else 0
+    keys = entries.keys
+    i = bisect.bisect_left(keys, opts.token.start) if opts.token else 0
     items: list[Obj] = []
     last = ""
-    while i < len(entries) and not (opts.limit and len(items) >= opts.limit):
-        last, obj = entries[i]
-        if matches(obj):
+    while i < len(keys) and not (opts.limit and len(items) >= opts.limit):
+        last, obj = keys[i], entries.load(i)
+        if obj is not None and matches(obj):
             items.append(obj)
         i += 1
-    if i == len(entries):
+    if i == len(keys):
         return Page(items, rv)
     token = encode(ContinueToken(rv, last + "\x00"))
-    return Page(items, rv, token, len(entries) - i if count_remaining else None)
+    return Page(items, rv, token, len(keys) - i if count_remaining else None)
 
 
-def sort_entries(objects: Sequence[Obj], across_namespaces: bool) -> list[tuple[str, Obj]]:
-    """``(key, object)`` pairs in key order."""
-    entries = [(item_key(o, across_namespaces), o) for o in objects]
-    entries.sort(key=lambda e: e[0])
-    return entries
-
-
-__all__ = ["ContinueToken", "ListOptions", "Page", "cut", "decode", "encode", "item_key",
-           "list_options", "sort_entries"]
+__all__ = ["ContinueToken", "Entries", "ListOptions", "Page", "cut", "decode", "encode",
+           "item_key", "list_options", "sort_entries"]

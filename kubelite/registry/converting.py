@@ -42,9 +42,14 @@ class ConvertingStore(Store):
         return self.outbound(await self.inner.get(namespace, name))
 
     async def entries(self, namespace: str | None,
-                      flt: Filter = NO_FILTER) -> tuple[list[tuple[str, Obj]], int]:
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
         found, rv = await self.inner.entries(namespace, self._filter(flt))
-        return [(key, self.outbound(obj)) for key, obj in found], rv
+
+        def load(i: int) -> Obj | None:
+            obj = found.load(i)
+            return self.outbound(obj) if obj is not None else None
+
+        return pagination.Entries(found.keys, load), rv
 
     async def list_page(self, namespace: str | None, flt: Filter, opts: pagination.ListOptions,
                         window: int = pagination.HISTORY_EVENTS) -> pagination.Page:

@@ -21,7 +21,7 @@ from kubelite.api import errors, fieldselectors, labels, managedfields, meta, pa
 from kubelite.registry.prepare import Preparation
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.errors import StorageError, StorageErrorCode
-from kubelite.storage.etcd2 import NO_CHANGE, EtcdStorage, _NoChange
+from kubelite.storage.etcd2 import NO_CHANGE, EtcdStorage, _NoChange, decode_or_none
 from kubelite.storage.watch import WatchEvent, translate
 
 Obj = dict[str, Any]
@@ -89,9 +89,9 @@ class Store(Preparation):
         return self._typed(obj)
 
     async def entries(self, namespace: str | None,
-                      flt: Filter = NO_FILTER) -> tuple[list[tuple[str, Obj]], int]:
-        """Every object under the list's key prefix, matching ``flt`` or not, as ``(key,
-        object)`` in key order, and the etcd index of the read. The filter only narrows the
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
+        """Every object under the list's key prefix, matching ``flt`` or not, in key order
+        (decoded when read), and the etcd index of the read. The filter only narrows the
         read: an exact ``metadata.name`` reads that one key."""
         name = flt.fields.exact("metadata.name")
         if name is not None and (namespace or not self.resource.namespaced):
@@ -102,10 +102,16 @@ class Store(Preparation):
                     raise
                 items = []
             rv = await self._storage("", self.storage.current_index())
-        else:
-            raw, rv = await self._storage("", self.storage.list(self.key(namespace)))
-            items = [self._typed(o) for o in raw]
-        return pagination.sort_entries(items, self.across_namespaces(namespace)), rv
+            return pagination.sort_entries(items, self.across_namespaces(namespace)), rv
+        dir_key = self.key(namespace)
+        found, rv = await self._storage("", self.storage.list_raw(dir_key))
+
+        def load(i: int) -> Obj | None:
+            key, value, index = found[i]
+            obj = decode_or_none(f"{dir_key}/{key}", value, index)
+            return self._typed(obj) if obj is not None else None
+
+        return pagination.Entries([key for key, _, _ in found], load), rv
 
     def across_namespaces(self, namespace: str | None) -> bool:
         return self.resource.namespaced and not namespace

@@ -49,11 +49,11 @@ class MirrorStore(Store):
         raise errors.not_found(self.resource.plural, self.resource.group, name)
 
     async def entries(self, namespace: str | None,
-                      flt: Filter = NO_FILTER) -> tuple[list[tuple[str, Obj]], int]:
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
         """The derived objects in their own key order (slices of one Endpoints need not sit
         together); the source is read whole, as its fields are not the derived ones."""
         sources, rv = await self.inner.entries(namespace)
-        derived = [d for _, item in sources for d in self.derive(item)]
+        derived = [d for item in sources.objects() for d in self.derive(item)]
         return pagination.sort_entries(derived, self.across_namespaces(namespace)), rv
 
     async def watch(self, namespace: str | None, since: int | None,

@@ -226,3 +226,15 @@ async def test_mirrored_and_converted_kinds_page_too(api: Api) -> None:
     pages = await walk(api, "/apis/events.k8s.io/v1/namespaces/pgm/events"
                        "?fieldSelector=reportingController%3Dkubelet", 2)
     assert [item_names(p) for p in pages] == [["e1", "e2"], ["e3"]]
+
+
+async def test_an_unreadable_value_is_skipped_not_fatal(api: Api,
+                                                       apiserver: RunningApiServer) -> None:
+    await make_pods(api, ["p1", "p3", "p4"])
+    async with EtcdClient(apiserver.config.etcd_servers) as etcd:
+        await etcd.set(f"{apiserver.config.etcd_prefix}/pods/default/p2", "{not json")
+    pages = await walk(api, PODS, 2)
+    # p2 is passed over like an object that does not match, as the plain list skips it
+    assert [item_names(p) for p in pages] == [["p1", "p3"], ["p4"]]
+    status, whole, _ = await api.get(PODS)
+    assert item_names(whole) == ["p1", "p3", "p4"]

@@ -171,7 +171,7 @@ def test_several_option_errors_are_listed_together() -> None:
 PODS = [pod("default", n) for n in ("e", "a", "d", "b", "c")]
 
 
-def walk(entries: list[tuple[str, Obj]], limit: int, matches: Any = everything,
+def walk(entries: pagination.Entries, limit: int, matches: Any = everything,
          count: bool = True, current: int = 50) -> list[pagination.Page]:
     pages = [pagination.cut(entries, current, ListOptions(limit), matches, count)]
     while pages[-1].continue_:
@@ -192,7 +192,7 @@ def test_pages_cover_every_item_once_in_key_order() -> None:
 
 def test_no_limit_is_one_page_and_an_exact_fill_has_no_token() -> None:
     entries = pagination.sort_entries(PODS, across_namespaces=False)
-    assert walk(entries, 0) == [pagination.Page([o for _, o in entries], 50)]
+    assert walk(entries, 0) == [pagination.Page(entries.objects(), 50)]
     assert [len(p.items) for p in walk(entries, 5)] == [5]
 
 
@@ -200,7 +200,7 @@ def test_across_namespaces_keys_sort_as_bytes() -> None:
     objs = [pod("a", "x"), pod("a-b", "y"), pod("kube-system", "z"), pod("a", "w")]
     entries = pagination.sort_entries(objs, across_namespaces=True)
     # "a-b/" sorts before "a/" in byte order ('-' < '/'), as etcd 3 returns kube's keys
-    assert [k for k, _ in entries] == ["a-b/y", "a/w", "a/x", "kube-system/z"]
+    assert entries.keys == ["a-b/y", "a/w", "a/x", "kube-system/z"]
     pages = walk(entries, 3)
     assert pagination.decode(pages[0].continue_).start == "a/x\x00"
     assert [names(p.items) for p in pages] == [["y", "w", "x"], ["z"]]
@@ -255,3 +255,18 @@ def test_a_token_from_the_future_is_refused() -> None:
     with pytest.raises(StatusError) as caught:
         pagination.cut(entries, 10, ListOptions(2, ContinueToken(11, "a")), everything, True)
     assert (caught.value.code, caught.value.message) == (500, pagination.FUTURE_REVISION)
+
+
+def test_only_what_a_page_reads_is_loaded_and_unreadable_values_are_skipped() -> None:
+    loaded: list[int] = []
+    keys = [f"p{i:02}" for i in range(20)]
+
+    def load(i: int) -> Obj | None:
+        loaded.append(i)
+        return None if i == 11 else pod("default", keys[i])
+
+    entries = pagination.Entries(keys, load)
+    token = ContinueToken(50, "p09\x00")
+    page = pagination.cut(entries, 50, ListOptions(3, token), everything, True)
+    assert names(page.items) == ["p10", "p12", "p13"] and loaded == [10, 11, 12, 13]
+    assert pagination.decode(page.continue_).start == "p13\x00" and page.remaining == 6
