@@ -215,8 +215,8 @@ def list_options(limit: int | None, continue_: str, resource_version: str,
     if errs:
         raise options_invalid("ListOptions", errs)
     if not continue_:
-        paged = resource_version != "0" and limit is not None and limit > 0
-        return ListOptions(limit if paged and limit is not None else 0)
+        paged = limit is not None and limit > 0 and resource_version != "0"
+        return ListOptions(limit if paged and limit else 0)
     token = decode(continue_)
     if resource_version not in ("", "0"):
         raise errors.bad_request(WITH_RESOURCE_VERSION)
