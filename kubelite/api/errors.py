@@ -70,6 +70,7 @@ class StatusError(Exception):
         kind: str = "",
         causes: tuple[Cause, ...] = (),
         retry_after: int | None = None,
+        continue_token: str = "",
     ):
         super().__init__(message)
         self.reason = reason
@@ -80,6 +81,7 @@ class StatusError(Exception):
         self.kind = kind
         self.causes = causes
         self.retry_after = retry_after
+        self.continue_token = continue_token  # a 410 for a continue carries a fresh token
 
     def details(self) -> dict[str, Any] | None:
         details: dict[str, Any] = {}
@@ -99,7 +101,7 @@ class StatusError(Exception):
         status: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": {"continue": self.continue_token} if self.continue_token else {},
             "status": "Failure",
             "message": self.message,
         }

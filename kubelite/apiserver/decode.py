@@ -8,9 +8,9 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kubelite.api import errors, fieldselectors, labels
+from kubelite.api import errors, fieldselectors, labels, pagination
 from kubelite.api.resources import Resource
-from kubelite.api.validation import FieldError, Path, to_causes
+from kubelite.api.validation import FieldError, Path, options_invalid
 from kubelite.apiserver.negotiation import BodyType, body_type
 from kubelite.registry.generic import DeleteOptions, Filter
 
@@ -121,15 +121,6 @@ OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "Patch
                 "DELETE": "DeleteOptions"}
 
 
-def options_invalid(kind: str, errs: list[FieldError]) -> errors.StatusError:
-    """kube's 422 for bad request options: ``DeleteOptions.meta.k8s.io "" is invalid: ...``."""
-    causes = to_causes(errs)
-    parts = [f"{c.field}: {c.message}" for c in causes]
-    text = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
-    return errors.StatusError("Invalid", f'{kind}.meta.k8s.io "" is invalid: {text}',
-                              group="meta.k8s.io", kind=kind, causes=causes)
-
-
 def check_dry_run(values: list[str]) -> list[FieldError]:
     if all(v == "All" for v in values):
         return []
@@ -159,6 +150,15 @@ def list_filter(request: web.Request) -> Filter:
     except labels.SelectorError as exc:
         raise errors.bad_request(str(exc)) from exc
     return Filter(lsel, fsel)
+
+
+def list_options(request: web.Request) -> pagination.ListOptions:
+    """``limit``, ``continue`` and the options checked beside them (kube's order)."""
+    q = request.query
+    return pagination.list_options(query_int(request, "limit"), q.get("continue", ""),
+                                   q.get("resourceVersion", ""),
+                                   q.get("resourceVersionMatch", ""),
+                                   "sendInitialEvents" in q)
 
 
 async def delete_options(request: web.Request) -> DeleteOptions:

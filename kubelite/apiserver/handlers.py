@@ -105,9 +105,14 @@ async def list_or_watch(call: Call) -> web.StreamResponse:
         return await watch.serve(call.request, call.server, call.res, call.store,
                                  call.namespace or None)
     rendering = call.rendering()
-    items, rv = await call.store.list(call.namespace or None, decode.list_filter(call.request))
-    return respond.render_list(items, rv, rendering, call.res, call.server.clock(),
-                               call.request.query.get("includeObject", "Metadata"))
+    flt = decode.list_filter(call.request)
+    page = await call.store.list_page(call.namespace or None, flt,
+                                      decode.list_options(call.request),
+                                      call.server.continue_window)
+    return respond.render_list(page.items, page.resource_version, rendering, call.res,
+                               call.server.clock(),
+                               call.request.query.get("includeObject", "Metadata"),
+                               page.continue_, page.remaining)
 
 
 async def create(call: Call) -> web.StreamResponse:

@@ -60,18 +60,31 @@ def render_object(obj: Obj, rendering: Rendering, res: Resource | None, now: dt.
     return raw(dumps(obj), status, "application/json", warnings)
 
 
+def list_meta(rv: int, continue_: str = "", remaining: int | None = None) -> Obj:
+    """A list's ``metadata`` (ListMeta), in kube's field order."""
+    meta: Obj = {"resourceVersion": str(rv)}
+    if continue_:
+        meta["continue"] = continue_
+    if remaining is not None:
+        meta["remainingItemCount"] = remaining
+    return meta
+
+
 def render_list(items: list[Obj], rv: int, rendering: Rendering, res: Resource,
-                now: dt.datetime, include: str = "Metadata") -> web.Response:
+                now: dt.datetime, include: str = "Metadata", continue_: str = "",
+                remaining: int | None = None) -> web.Response:
+    meta = list_meta(rv, continue_, remaining)
     if rendering is Rendering.TABLE:
-        return raw(dumps(printers.table(res.plural, items, now, str(rv), include)), 200,
-                   TABLE_TYPE)
+        table = printers.table(res.plural, items, now, str(rv), include)
+        table["metadata"] = meta  # kube's table convertor copies the whole ListMeta
+        return raw(dumps(table), 200, TABLE_TYPE)
     if rendering is Rendering.PARTIAL:
         body = {"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
-                "metadata": {"resourceVersion": str(rv)}, "items": [partial(i) for i in items]}
+                "metadata": meta, "items": [partial(i) for i in items]}
         return raw(dumps(body), 200,
                    "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io")
     body = {"kind": res.list_kind, "apiVersion": res.api_version,
-            "metadata": {"resourceVersion": str(rv)}, "items": items}
+            "metadata": meta, "items": items}
     if rendering is Rendering.YAML:
         return raw(yaml.safe_dump(body, sort_keys=False).encode(), 200, "application/yaml")
     return raw(dumps(body), 200)

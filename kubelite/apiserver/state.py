@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kubelite.api import pagination
 from kubelite.registry.catalog import Catalog
 from kubelite.registry.strategy import Context
 
@@ -30,6 +31,8 @@ class ApiServer:
     etcd_servers: tuple[str, ...] = ()
     min_request_timeout: int = 1800  # seconds; watches last between this and twice this
     bookmark_interval: float = 60.0  # seconds of quiet before a watch BOOKMARK
+    # etcd events a continue token may be behind before its list is 410 Expired
+    continue_window: int = pagination.HISTORY_EVENTS
 
     def context(self, namespace: str = "", **kw: Any) -> Context:
         return Context(now=self.clock(), rng=self.rng, namespace=namespace, **kw)

@@ -6,10 +6,11 @@ against the external schema and converted in, every returned object is converted
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from kubelite.api import fieldselectors
+from kubelite.api import fieldselectors, pagination
 from kubelite.registry.generic import NO_FILTER, DeleteOptions, Filter, Store
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.watch import WatchEvent
@@ -40,9 +41,21 @@ class ConvertingStore(Store):
     async def get(self, namespace: str | None, name: str) -> Obj:
         return self.outbound(await self.inner.get(namespace, name))
 
-    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
-        items, rv = await self.inner.list(namespace, self._filter(flt))
-        return [self.outbound(i) for i in items], rv
+    async def entries(self, namespace: str | None,
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
+        found, rv = await self.inner.entries(namespace, self._filter(flt))
+
+        def load(i: int) -> Obj | None:
+            obj = found.load(i)
+            return self.outbound(obj) if obj is not None else None
+
+        return pagination.Entries(found.keys, load), rv
+
+    async def list_page(self, namespace: str | None, flt: Filter, opts: pagination.ListOptions,
+                        window: int = pagination.HISTORY_EVENTS) -> pagination.Page:
+        """The inner store's page (its keys, its field labels), converted out."""
+        page = await self.inner.list_page(namespace, self._filter(flt), opts, window)
+        return dataclasses.replace(page, items=[self.outbound(i) for i in page.items])
 
     async def create(self, obj: Obj, ctx: Context) -> Obj:
         return self.outbound(await self.inner.create(self._in(obj, ctx), ctx))

@@ -17,11 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kubelite.api import errors, fieldselectors, labels, managedfields, meta
+from kubelite.api import errors, fieldselectors, labels, managedfields, meta, pagination
 from kubelite.registry.prepare import Preparation
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.errors import StorageError, StorageErrorCode
-from kubelite.storage.etcd2 import NO_CHANGE, EtcdStorage, _NoChange
+from kubelite.storage.etcd2 import NO_CHANGE, EtcdStorage, _NoChange, decode_or_none
 from kubelite.storage.watch import WatchEvent, translate
 
 Obj = dict[str, Any]
@@ -88,20 +88,46 @@ class Store(Preparation):
         obj = await self._storage(name, self.storage.get(self.key(namespace, name)))
         return self._typed(obj)
 
-    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
-        matches = self.matcher(flt)
+    async def entries(self, namespace: str | None,
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
+        """Every object under the list's key prefix, matching ``flt`` or not, in key order
+        (decoded when read), and the etcd index of the read. The filter only narrows the
+        read: an exact ``metadata.name`` reads that one key."""
         name = flt.fields.exact("metadata.name")
         if name is not None and (namespace or not self.resource.namespaced):
             try:
-                items, rv = [await self.get(namespace, name)], 0
+                items = [await self.get(namespace, name)]
             except errors.StatusError as err:
                 if err.code != 404:
                     raise
                 items = []
             rv = await self._storage("", self.storage.current_index())
-        else:
-            items, rv = await self._storage("", self.storage.list(self.key(namespace)))
-        return [self._typed(o) for o in items if matches(o)], rv
+            return pagination.sort_entries(items, self.across_namespaces(namespace)), rv
+        dir_key = self.key(namespace)
+        found, rv = await self._storage("", self.storage.list_raw(dir_key))
+
+        def load(i: int) -> Obj | None:
+            key, value, index = found[i]
+            obj = decode_or_none(f"{dir_key}/{key}", value, index)
+            return self._typed(obj) if obj is not None else None
+
+        return pagination.Entries([key for key, _, _ in found], load), rv
+
+    def across_namespaces(self, namespace: str | None) -> bool:
+        return self.resource.namespaced and not namespace
+
+    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
+        """Every matching object, in key order, and the list's resourceVersion."""
+        page = await self.list_page(namespace, flt, pagination.ListOptions())
+        return page.items, page.resource_version
+
+    async def list_page(self, namespace: str | None, flt: Filter, opts: pagination.ListOptions,
+                        window: int = pagination.HISTORY_EVENTS) -> pagination.Page:
+        """One chunk of the list (all of it without ``limit``); see :mod:`pagination`."""
+        matches = self.matcher(flt)
+        entries, rv = await self.entries(namespace, flt)
+        return pagination.cut(entries, rv, opts, matches,
+                              flt.labels.empty() and flt.fields.empty(), window)
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, obj: Obj, ctx: Context) -> Obj:

@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from kubelite.api import errors
+from kubelite.api import errors, pagination
 from kubelite.registry.generic import NO_FILTER, DeleteOptions, Filter, Store
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.watch import EventType, WatchEvent
@@ -48,10 +48,13 @@ class MirrorStore(Store):
                     return obj
         raise errors.not_found(self.resource.plural, self.resource.group, name)
 
-    async def list(self, namespace: str | None, flt: Filter = NO_FILTER) -> tuple[list[Obj], int]:
-        matches = self.matcher(flt)
-        items, rv = await self.inner.list(namespace)
-        return [d for item in items for d in self.derive(item) if matches(d)], rv
+    async def entries(self, namespace: str | None,
+                      flt: Filter = NO_FILTER) -> tuple[pagination.Entries, int]:
+        """The derived objects in their own key order (slices of one Endpoints need not sit
+        together); the source is read whole, as its fields are not the derived ones."""
+        sources, rv = await self.inner.entries(namespace)
+        derived = [d for item in sources.objects() for d in self.derive(item)]
+        return pagination.sort_entries(derived, self.across_namespaces(namespace)), rv
 
     async def watch(self, namespace: str | None, since: int | None,
                     flt: Filter = NO_FILTER) -> AsyncIterator[WatchEvent]:

@@ -86,6 +86,16 @@ def decode(value: str, index: int) -> Obj:
     return obj
 
 
+def decode_or_none(key: str, value: str, index: int) -> Obj | None:
+    """:func:`decode` for lists, which skip (and log) a value that is not an object."""
+    try:
+        obj = decode(value, index)
+    except (ValueError, AttributeError):
+        log.error("skipping undecodable value key=%s", key)
+        return None
+    return obj
+
+
 class EtcdStorage:
     """CRUD, list and watch of JSON objects under ``prefix`` through an :class:`EtcdClient`.
 
@@ -138,24 +148,24 @@ class EtcdStorage:
     async def get(self, key: str) -> Obj:
         return decode(*await self._read(key))
 
-    async def list(self, dir_key: str) -> tuple[list[Obj], int]:
-        """Every object below ``dir_key`` in key order and the etcd index of the read."""
+    async def list_raw(self, dir_key: str) -> tuple[list[tuple[str, str, int]], int]:
+        """Every value below ``dir_key`` as ``(key relative to dir_key, stored text,
+        modifiedIndex)`` in byte order of the keys (kube's list order; etcd v2's ``sorted``
+        is tree order, which differs when one namespace name prefixes another), and the etcd
+        index of the read. Values are not decoded: a chunked list decodes only its page."""
         try:
-            resp = await self._call(dir_key, self.client.get(dir_key, recursive=True, sorted=True))
+            resp = await self._call(dir_key, self.client.get(dir_key, recursive=True))
         except StorageError as err:
             if err.code is StorageErrorCode.KEY_NOT_FOUND:
                 return [], err.index
             raise
-        items: list[Obj] = []
         assert resp.node is not None
-        for leaf in resp.node.leaves():
-            if leaf.value is None or leaf.key == dir_key:
-                continue
-            try:
-                items.append(decode(leaf.value, leaf.modified_index))
-            except ValueError:
-                log.error("skipping undecodable value key=%s", leaf.key)
-        return items, resp.etcd_index
+        start = len(dir_key) + 1
+        found = [(leaf.key[start:], leaf.value, leaf.modified_index)
+                 for leaf in resp.node.leaves()
+                 if leaf.value is not None and leaf.key.startswith(dir_key + "/")]
+        found.sort(key=lambda e: e[0])
+        return found, resp.etcd_index
 
     async def current_index(self) -> int:
         """etcd's index now (what a list would report)."""

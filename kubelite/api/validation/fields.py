@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kubelite.api.errors import Cause
+from kubelite.api.errors import Cause, StatusError
 
 
 class ErrorType(enum.Enum):
@@ -116,3 +116,12 @@ class Path:
 
 def to_causes(errors: list[FieldError]) -> tuple[Cause, ...]:
     return tuple(e.cause() for e in errors)
+
+
+def options_invalid(kind: str, errs: list[FieldError]) -> StatusError:
+    """kube's 422 for bad request options: ``DeleteOptions.meta.k8s.io "" is invalid: ...``."""
+    causes = to_causes(errs)
+    parts = [f"{c.field}: {c.message}" for c in causes]
+    text = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    return StatusError("Invalid", f'{kind}.meta.k8s.io "" is invalid: {text}',
+                       group="meta.k8s.io", kind=kind, causes=causes)

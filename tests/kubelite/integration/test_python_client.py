@@ -85,3 +85,27 @@ async def test_python_client_create_list_watch_patch_delete(apiserver: RunningAp
         await asyncio.to_thread(core.read_namespaced_pod, "nope", "default")
     assert exc.value.status == 404
     api.close()
+
+
+async def test_python_client_walks_chunked_lists(apiserver: RunningApiServer) -> None:
+    core = client.CoreV1Api(make_api(apiserver.url))
+    for name in ("py-5", "py-3", "py-1", "py-4", "py-2"):
+        await asyncio.to_thread(core.create_namespaced_pod, "default", pod_body(name))
+
+    def walk(**kw: Any) -> list[Any]:
+        pages = [core.list_namespaced_pod("default", limit=2, **kw)]
+        while pages[-1].metadata._continue:
+            pages.append(core.list_namespaced_pod("default", limit=2,
+                                                  _continue=pages[-1].metadata._continue, **kw))
+        return pages
+
+    pages = await asyncio.to_thread(walk)
+    assert [[p.metadata.name for p in page.items] for page in pages] == [
+        ["py-1", "py-2"], ["py-3", "py-4"], ["py-5"]]
+    assert [page.metadata.remaining_item_count for page in pages] == [3, 1, None]
+    pages = await asyncio.to_thread(walk, label_selector="app=py")
+    assert sum(len(page.items) for page in pages) == 5
+    assert all(page.metadata.remaining_item_count is None for page in pages)
+    with pytest.raises(client.ApiException) as caught:
+        await asyncio.to_thread(core.list_namespaced_pod, "default", limit=2, _continue="bad!")
+    assert caught.value.status == 400
