@@ -4,7 +4,8 @@
 
 * ``pyetcd``: bench/pyetcd_bench.py, pyetcd against etcd 3.4 (the issue-3 figures);
   ``--quick`` uses 2 s per point and 100,000 keys instead of 5 s and 1,000,000;
-* ``kubelite``: bench/kubelite_apiserver.py, the apiserver on pyetcd against etcd;
+* ``kubelite``: bench/kubelite_apiserver.py, the apiserver on pyetcd against etcd, then
+  bench/kubelite_pagination.py, one list against chunked lists of the same pods;
 * ``flannel``: bench/flannel_bench.py, the pod-to-pod data path; needs root (network
   namespaces), skipped with a note otherwise.
 
@@ -35,6 +36,7 @@ def main() -> int:
         runs.append(("pyetcd", ["pyetcd_bench.py", *extra]))
     if "kubelite" in wanted:
         runs.append(("kubelite", ["kubelite_apiserver.py"]))
+        runs.append(("kubelite pagination", ["kubelite_pagination.py"]))
     if "flannel" in wanted:
         if os.geteuid() != 0:
             print("flannel: skipped (needs root for network namespaces)", flush=True)
