@@ -4,7 +4,8 @@ For each backend, two namespace "hosts" (see tests/pyflannel/netns/topology.py) 
 3.4 and a pyflanneld each; a pod per host gets its address from subnet.env. The baseline
 is plain kernel routing between the same kind of namespaces (static routes, no flannel),
 measured in the same run. Output: Gbit/s, ping RTT, and ratios against the baseline, each
-the median of --repeat rounds, with the load average while the row was measured.
+the median of --repeat rounds (ratios: the median of each round's ratio), with the load
+average while the row was measured.
 
 Every row's namespaces are built first; then each round measures every row in turn, so a
 load swing from other users of the machine hits all rows alike.
@@ -244,10 +245,16 @@ def connected(bed: Bed) -> None:
 
 
 def print_header() -> None:
+    print("# Gbit/s, ping: medians over the rounds; ratios: medians of the per-round ratios to plain")
     print(f"{'path':<12} {'Gbit/s':>6} {'Gbit/s':>6} {'ping':>6} {'ratio':>5} {'ratio':>5} {'ping':>5}"
           f"  {'CPU s/GB p1->p2':>15}  {'CPU s/GB p2->p1':>15}  load avg 1/5/15 (start -> end)")
     print(f"{'':<12} {'p1->p2':>6} {'p2->p1':>6} {'ms':>6} {'fwd':>5} {'rev':>5} {'ratio':>5}"
           f"  {'snd':>7} {'rcv':>7}  {'snd':>7} {'rcv':>7}")
+
+
+def round_ratio(runs: list[Run], base: list[Run]) -> float:
+    return float(statistics.median(r.gbps / b.gbps if b.gbps else float("nan")
+                                   for r, b in zip(runs, base, strict=True)))
 
 
 def print_row(row: Row, base: Row | None, daemons: bool = True) -> None:
@@ -256,10 +263,10 @@ def print_row(row: Row, base: Row | None, daemons: bool = True) -> None:
     ping = statistics.median(row.ping)
     if base is None:
         rf = rr = rp = float("nan")
-    else:
-        rf = fwd / base.med(base.fwd, "gbps")
-        rr = rev / base.med(base.rev, "gbps")
-        rp = ping / statistics.median(base.ping)
+    else:  # the median of per-round ratios: a round measures every row back to back
+        rf = round_ratio(row.fwd, base.fwd)
+        rr = round_ratio(row.rev, base.rev)
+        rp = float(statistics.median(a / b for a, b in zip(row.ping, base.ping, strict=True)))
     cpu = "  ".join(f"{row.med(runs, 'snd_s_per_gb'):7.2f} {row.med(runs, 'rcv_s_per_gb'):7.2f}"
                     for runs in (row.fwd, row.rev)) if daemons else f"{'-':>7} {'-':>7}  {'-':>7} {'-':>7}"
     print(f"{row.name:<12} {fwd:6.2f} {rev:6.2f} {ping:6.3f} {rf:5.2f} {rr:5.2f} {rp:5.2f}  {cpu}  {row.load}",
