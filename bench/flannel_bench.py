@@ -28,6 +28,7 @@ from /proc/<pid>/stat utime+stime, on the sending host ("snd") and the receiving
     sudo .venv/bin/python bench/flannel_bench.py --backends plain-1450,kvxlan,vxlan,host-gw
     udp-<mode> rows: the udp backend with PYFLANNEL_UDP_OFFLOAD=<mode>;
     --cc cubic|bbr|reno: iperf3's TCP congestion control (default: the system's)
+    --len 1M: iperf3's write size (default 128K; each write ends in a short skb)
 
 Numbers from a shared, busy 2-core machine are noisy (±30%): compare within one run.
 """
@@ -105,6 +106,8 @@ def iperf(t: Topology, src: Host, dst: Host, seconds: int, reverse: bool = False
     args = ["iperf3", "-c", dst.pod_ip, "-p", "5201", "-t", str(seconds), "-J"]
     if CC:
         args += ["-C", CC]
+    if LEN:
+        args += ["-l", LEN]
     if reverse:
         args.append("-R")
     sender, receiver = (dst, src) if reverse else (src, dst)
@@ -161,6 +164,7 @@ def measure_round(bed: Bed, seconds: int) -> None:
 
 GRO = True
 CC = ""  # TCP congestion control for iperf3 -C ("" = the system default)
+LEN = ""  # iperf3 -l, the size of each write ("" = iperf3's 128 KiB)
 UNDERLAY_DOC = (
     "underlay (the same for every row): each host's eth0 is a veth whose peer sits in bridge br0 of"
     " a switch namespace; MTU 1500; veth offloads at their defaults (checksum, scatter-gather, TSO/GSO,"
@@ -288,13 +292,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--no-gro", action="store_true", help="leave GRO off on the hosts' eth0")
     parser.add_argument("--cc", default="", help="TCP congestion control for iperf3 (default: the system's)")
+    parser.add_argument("--len", default="", help="iperf3 -l: bytes per write (default iperf3's 128K)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds (medians over them)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain-routing baseline")
     args = parser.parse_args()
-    global GRO, REPEAT, CC
+    global GRO, REPEAT, CC, LEN
     GRO = not args.no_gro
     REPEAT = max(1, args.repeat)
-    CC = args.cc
+    CC, LEN = args.cc, args.len
     if not shutil.which("iperf3") or not shutil.which("etcd"):
         print("needs iperf3 and etcd (make deps)", file=sys.stderr)
         return 1
@@ -317,7 +322,8 @@ def main() -> int:
             connected(beds[-1])
         gro = "; GRO on on each host's eth0, as real NICs do" if GRO else "; GRO off (--no-gro)"
         print(f"# {os.cpu_count()} CPUs, {REPEAT} rounds of {args.seconds} s per direction, medians;"
-              f" rows interleaved round by round; iperf3 TCP congestion control: {cc}")
+              f" rows interleaved round by round; iperf3 TCP congestion control: {cc},"
+              f" writes of {LEN or '128K'}")
         print("# " + UNDERLAY_DOC.format(gro=gro))
         h1 = beds[0].topo.hosts[0]
         print(f"# host eth0 offloads: {offloads(beds[0].topo, h1.ns, 'eth0')}")
