@@ -168,8 +168,9 @@ LEN = ""  # iperf3 -l, the size of each write ("" = iperf3's 128 KiB)
 UNDERLAY_DOC = (
     "underlay (the same for every row): each host's eth0 is a veth whose peer sits in bridge br0 of"
     " a switch namespace; MTU 1500; veth offloads at their defaults (checksum, scatter-gather, TSO/GSO,"
-    " tx-udp_tnl-segmentation on){gro}. Pods: a veth into bridge cbr0 of their host, MTU = FLANNEL_MTU"
-    " (1500 plain/host-gw, 1450 vxlan)."
+    " tx-udp_tnl-segmentation on){gro}; bridge-nf-call-iptables at the kernel's default (on) everywhere."
+    " Pods: a veth into bridge cbr0 of their host, MTU = FLANNEL_MTU (1500 plain and host-gw,"
+    " 1450 vxlan, kvxlan and plain-1450, 1472 udp)."
 )
 
 
