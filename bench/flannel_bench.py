@@ -24,7 +24,7 @@ daemons (with any worker processes they start) spent per GB that iperf3 delivere
 from /proc/<pid>/stat utime+stime, on the sending host ("snd") and the receiving host
 ("rcv") of each direction. For vxlan and host-gw this is ~0: the kernel forwards.
 
-    sudo .venv/bin/python bench/flannel_bench.py [--backends udp,vxlan,host-gw] [--seconds 5]
+    sudo .venv/bin/python bench/flannel_bench.py [--backends udp,kvxlan,vxlan,host-gw] [--seconds 5]
     sudo .venv/bin/python bench/flannel_bench.py --backends plain-1450,kvxlan,vxlan,host-gw
     udp-<mode> rows: the udp backend with PYFLANNEL_UDP_OFFLOAD=<mode>;
     --cc cubic|bbr|reno: iperf3's TCP congestion control (default: the system's)
@@ -286,7 +286,7 @@ def print_runs(row: Row) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="udp,vxlan,host-gw",
+    parser.add_argument("--backends", default="udp,kvxlan,vxlan,host-gw",
                         help="comma-separated: udp, udp-<offload mode>, vxlan, host-gw, and the"
                              " references kvxlan (hand-made kernel vxlan, no pyflanneld) and"
                              " plain-1450 (plain routing with vxlan's pod MTU)")
