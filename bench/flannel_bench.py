@@ -4,15 +4,31 @@ For each backend, two namespace "hosts" (see tests/pyflannel/netns/topology.py) 
 3.4 and a pyflanneld each; a pod per host gets its address from subnet.env. The baseline
 is plain kernel routing between the same kind of namespaces (static routes, no flannel),
 measured in the same run. Output: Gbit/s, ping RTT, and ratios against the baseline, each
-the median of --repeat runs, with the load average when the row was measured.
+the median of --repeat rounds (ratios: the median of each round's ratio), with the load
+average while the row was measured.
+
+Every row's namespaces are built first; then each round measures every row in turn, so a
+load swing from other users of the machine hits all rows alike.
+
+Underlay, the same for every row (printed at the top of the output): each host's eth0 is a
+veth into bridge br0 of a "switch" namespace, MTU 1500, veth offloads at their defaults,
+and GRO on on each host's eth0 because real NICs do GRO (--no-gro leaves it off).
+
+Reference rows besides plain: ``kvxlan``, a kernel vxlan pair made by hand with iproute2
+with flannel's device options and flannel's ARP/FDB/route entries, no pyflanneld and no
+etcd (if vxlan == kvxlan, any gap to plain is the kernel's); ``plain-1450``, plain routing
+with vxlan's pod MTU (how much of a gap is the smaller MTU alone).
 
 Efficiency (independent of how busy the machine is): the CPU seconds the two pyflanneld
 daemons (with any worker processes they start) spent per GB that iperf3 delivered,
 from /proc/<pid>/stat utime+stime, on the sending host ("snd") and the receiving host
 ("rcv") of each direction. For vxlan and host-gw this is ~0: the kernel forwards.
 
-    sudo .venv/bin/python bench/flannel_bench.py [--backends udp,vxlan,host-gw] [--seconds 5]
-    udp-<mode> rows: the udp backend with PYFLANNEL_UDP_OFFLOAD=<mode>
+    sudo .venv/bin/python bench/flannel_bench.py [--backends udp,kvxlan,vxlan,host-gw] [--seconds 5]
+    sudo .venv/bin/python bench/flannel_bench.py --backends plain-1450,kvxlan,vxlan,host-gw
+    udp-<mode> rows: the udp backend with PYFLANNEL_UDP_OFFLOAD=<mode>;
+    --cc cubic|bbr|reno: iperf3's TCP congestion control (default: the system's)
+    --len 1M: iperf3's write size (default 128K; each write ends in a short skb)
 
 Numbers from a shared, busy 2-core machine are noisy (±30%): compare within one run.
 """
@@ -88,6 +104,10 @@ def iperf(t: Topology, src: Host, dst: Host, seconds: int, reverse: bool = False
     t.run(dst.pod_ns, "iperf3", "-s", "-D", "-1", "-p", "5201")
     time.sleep(0.3)
     args = ["iperf3", "-c", dst.pod_ip, "-p", "5201", "-t", str(seconds), "-J"]
+    if CC:
+        args += ["-C", CC]
+    if LEN:
+        args += ["-l", LEN]
     if reverse:
         args.append("-R")
     sender, receiver = (dst, src) if reverse else (src, dst)
@@ -122,20 +142,36 @@ class Row:
         return float(statistics.median(getattr(r, attr) for r in runs))
 
 
-def measure(t: Topology, name: str, seconds: int) -> Row:
-    """REPEAT rounds of (p1->p2, p2->p1, ping), interleaved so load swings hit both."""
-    h1, h2 = t.hosts
-    load = loadavg()
-    row = Row(name, [], [], [], load)
-    for _ in range(REPEAT):
-        row.fwd.append(iperf(t, h1, h2, seconds))
-        row.rev.append(iperf(t, h1, h2, seconds, reverse=True))
-        row.ping.append(ping_rtt(t, h1, h2))
-    row.load = f"{load} -> {loadavg()}"
-    return row
+@dataclass
+class Bed:
+    """One row's namespaces, built before any measurement so rounds can interleave rows."""
+    name: str
+    topo: Topology
+    daemons: bool
+    row: Row
+
+
+def measure_round(bed: Bed, seconds: int) -> None:
+    """One round for one row: p1->p2, p2->p1, ping."""
+    h1, h2 = bed.topo.hosts
+    start = loadavg()
+    bed.row.fwd.append(iperf(bed.topo, h1, h2, seconds))
+    bed.row.rev.append(iperf(bed.topo, h1, h2, seconds, reverse=True))
+    bed.row.ping.append(ping_rtt(bed.topo, h1, h2))
+    first = bed.row.load.split(" -> ")[0] if bed.row.load else start
+    bed.row.load = f"{first} -> {loadavg()}"
 
 
 GRO = True
+CC = ""  # TCP congestion control for iperf3 -C ("" = the system default)
+LEN = ""  # iperf3 -l, the size of each write ("" = iperf3's 128 KiB)
+UNDERLAY_DOC = (
+    "underlay (the same for every row): each host's eth0 is a veth whose peer sits in bridge br0 of"
+    " a switch namespace; MTU 1500; veth offloads at their defaults (checksum, scatter-gather, TSO/GSO,"
+    " tx-udp_tnl-segmentation on){gro}; bridge-nf-call-iptables at the kernel's default (on) everywhere."
+    " Pods: a veth into bridge cbr0 of their host, MTU = FLANNEL_MTU (1500 plain and host-gw,"
+    " 1450 vxlan, kvxlan and plain-1450, 1472 udp)."
+)
 
 
 def underlay(t: Topology) -> None:
@@ -146,52 +182,84 @@ def underlay(t: Topology) -> None:
             t.set_features(h.ns, "eth0", rx_gro=True)
 
 
-def plain(tmp: Path, seconds: int) -> Row:
-    t = Topology(tmp / "plain", tag=f"flb{os.getpid() % 10000}p")
-    (tmp / "plain").mkdir()
-    try:
-        underlay(t)
-        subnets = ["198.18.1.1/24", "198.18.2.1/24"]
-        for host, sn in zip(t.hosts, subnets, strict=True):
-            t.add_pod(host, {"FLANNEL_SUBNET": sn, "FLANNEL_MTU": "1500"})
-        h1, h2 = t.hosts
-        t.run(h1.ns, "ip", "route", "add", "198.18.2.0/24", "via", h2.ip)
-        t.run(h2.ns, "ip", "route", "add", "198.18.1.0/24", "via", h1.ip)
-        return measure(t, "plain", seconds)
-    finally:
-        t.destroy()
+def offloads(t: Topology, ns: str, dev: str) -> str:
+    """The offloads that matter here, as ethtool -k shows them (for the record)."""
+    keys = ("rx-checksumming", "tx-checksumming", "tcp-segmentation-offload",
+            "generic-segmentation-offload", "generic-receive-offload", "tx-udp_tnl-segmentation",
+            "tx-udp_tnl-csum-segmentation", "rx-udp-gro-forwarding")
+    out = t.run(ns, "ethtool", "-k", dev, check=False).stdout
+    got = dict(line.strip().split(": ", 1) for line in out.splitlines() if ": " in line)
+    return " ".join(f"{k}={got.get(k, '?').split()[0]}" for k in keys)
 
 
-def flannel(tmp: Path, name: str, seconds: int) -> Row:
+def plain_bed(t: Topology, name: str, mtu: int) -> Bed:
+    """Plain kernel routing between the hosts (static routes via the peer), pods at ``mtu``."""
+    underlay(t)
+    for host, sn in zip(t.hosts, ["198.18.1.1/24", "198.18.2.1/24"], strict=True):
+        t.add_pod(host, {"FLANNEL_SUBNET": sn, "FLANNEL_MTU": str(mtu)})
+    h1, h2 = t.hosts
+    t.run(h1.ns, "ip", "route", "add", "198.18.2.0/24", "via", h2.ip)
+    t.run(h2.ns, "ip", "route", "add", "198.18.1.0/24", "via", h1.ip)
+    return Bed(name, t, False, Row(name, [], [], [], ""))
+
+
+def kernel_vxlan_bed(t: Topology, name: str) -> Bed:
+    """A hand-made kernel vxlan pair, no pyflanneld and no etcd: ``flannel.1`` made by iproute2
+    with the options flannel gives the kernel, and the ARP/FDB/route entries flannel writes."""
+    underlay(t)
+    subnets = ["198.18.1.0", "198.18.2.0"]
+    for h, sn in zip(t.hosts, subnets, strict=True):
+        t.run(h.ns, "ip", "link", "add", "flannel.1", "type", "vxlan", "id", "1", "local", h.ip,
+              "dev", "eth0", "dstport", "8472", "nolearning")
+        t.run(h.ns, "ip", "addr", "add", f"{sn}/32", "dev", "flannel.1")
+        t.run(h.ns, "ip", "link", "set", "flannel.1", "up")
+    macs = [t.run(h.ns, "cat", "/sys/class/net/flannel.1/address").stdout.strip() for h in t.hosts]
+    for me, peer in ((0, 1), (1, 0)):
+        h, gw = t.hosts[me], subnets[peer]
+        t.run(h.ns, "ip", "neigh", "replace", gw, "lladdr", macs[peer], "dev", "flannel.1", "nud", "permanent")
+        t.run(h.ns, "bridge", "fdb", "append", macs[peer], "dst", t.hosts[peer].ip, "dev", "flannel.1",
+              "self", "permanent")
+        t.run(h.ns, "ip", "route", "add", f"{gw}/24", "via", gw, "dev", "flannel.1", "onlink")
+    for h, sn in zip(t.hosts, subnets, strict=True):
+        t.add_pod(h, {"FLANNEL_SUBNET": sn[:-1] + "1/24", "FLANNEL_MTU": "1450"})
+    return Bed(name, t, False, Row(name, [], [], [], ""))
+
+
+def flannel_bed(t: Topology, name: str) -> Bed:
     """``name`` is a backend type, or ``udp-<mode>`` (udp with PYFLANNEL_UDP_OFFLOAD=mode)."""
     backend, _, mode = name.partition("-") if name.startswith("udp-") else (name, "", "")
     env = {"PYFLANNEL_UDP_OFFLOAD": mode} if mode else None
-    d = tmp / name
-    d.mkdir()
-    t = Topology(d, tag=f"flb{os.getpid() % 10000}{name[0]}{len(name)}")
-    try:
-        underlay(t)
-        t.start_real_etcd()
-        t.put_config(json.dumps({"Network": "198.18.0.0/16", "Backend": {"Type": backend}}))
-        for h in t.hosts:
-            t.start_flanneld(h, env=env)
-        for h in t.hosts:
-            t.add_pod(h, t.wait_subnet_file(h))
-        h1, h2 = t.hosts
-        deadline = time.monotonic() + 10
-        while t.ping(h1, h2, count=1).returncode != 0:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no connectivity: {h1.flanneld.log()[-2000:] if h1.flanneld else ''}")
-        return measure(t, name, seconds)
-    finally:
-        t.destroy()
+    underlay(t)
+    t.start_real_etcd()
+    t.put_config(json.dumps({"Network": "198.18.0.0/16", "Backend": {"Type": backend}}))
+    for h in t.hosts:
+        t.start_flanneld(h, env=env)
+    for h in t.hosts:
+        t.add_pod(h, t.wait_subnet_file(h))
+    return Bed(name, t, True, Row(name, [], [], [], ""))
+
+
+def connected(bed: Bed) -> None:
+    t = bed.topo
+    h1, h2 = t.hosts
+    deadline = time.monotonic() + 10
+    while t.ping(h1, h2, count=1).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{bed.name}: no connectivity:"
+                               f" {h1.flanneld.log()[-2000:] if h1.flanneld else ''}")
 
 
 def print_header() -> None:
+    print("# Gbit/s, ping: medians over the rounds; ratios: medians of the per-round ratios to plain")
     print(f"{'path':<12} {'Gbit/s':>6} {'Gbit/s':>6} {'ping':>6} {'ratio':>5} {'ratio':>5} {'ping':>5}"
           f"  {'CPU s/GB p1->p2':>15}  {'CPU s/GB p2->p1':>15}  load avg 1/5/15 (start -> end)")
     print(f"{'':<12} {'p1->p2':>6} {'p2->p1':>6} {'ms':>6} {'fwd':>5} {'rev':>5} {'ratio':>5}"
           f"  {'snd':>7} {'rcv':>7}  {'snd':>7} {'rcv':>7}")
+
+
+def round_ratio(runs: list[Run], base: list[Run]) -> float:
+    return float(statistics.median(r.gbps / b.gbps if b.gbps else float("nan")
+                                   for r, b in zip(runs, base, strict=True)))
 
 
 def print_row(row: Row, base: Row | None, daemons: bool = True) -> None:
@@ -200,10 +268,10 @@ def print_row(row: Row, base: Row | None, daemons: bool = True) -> None:
     ping = statistics.median(row.ping)
     if base is None:
         rf = rr = rp = float("nan")
-    else:
-        rf = fwd / base.med(base.fwd, "gbps")
-        rr = rev / base.med(base.rev, "gbps")
-        rp = ping / statistics.median(base.ping)
+    else:  # the median of per-round ratios: a round measures every row back to back
+        rf = round_ratio(row.fwd, base.fwd)
+        rr = round_ratio(row.rev, base.rev)
+        rp = float(statistics.median(a / b for a, b in zip(row.ping, base.ping, strict=True)))
     cpu = "  ".join(f"{row.med(runs, 'snd_s_per_gb'):7.2f} {row.med(runs, 'rcv_s_per_gb'):7.2f}"
                     for runs in (row.fwd, row.rev)) if daemons else f"{'-':>7} {'-':>7}  {'-':>7} {'-':>7}"
     print(f"{row.name:<12} {fwd:6.2f} {rev:6.2f} {ping:6.3f} {rf:5.2f} {rr:5.2f} {rp:5.2f}  {cpu}  {row.load}",
@@ -218,34 +286,61 @@ def print_runs(row: Row) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="udp,vxlan,host-gw",
-                        help="comma-separated: udp, udp-<offload mode>, vxlan, host-gw")
+    parser.add_argument("--backends", default="udp,kvxlan,vxlan,host-gw",
+                        help="comma-separated: udp, udp-<offload mode>, vxlan, host-gw, and the"
+                             " references kvxlan (hand-made kernel vxlan, no pyflanneld) and"
+                             " plain-1450 (plain routing with vxlan's pod MTU)")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--no-gro", action="store_true", help="leave GRO off on the hosts' eth0")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--cc", default="", help="TCP congestion control for iperf3 (default: the system's)")
+    parser.add_argument("--len", default="", help="iperf3 -l: bytes per write (default iperf3's 128K)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (medians over them)")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain-routing baseline")
     args = parser.parse_args()
-    global GRO, REPEAT
+    global GRO, REPEAT, CC, LEN
     GRO = not args.no_gro
     REPEAT = max(1, args.repeat)
+    CC, LEN = args.cc, args.len
     if not shutil.which("iperf3") or not shutil.which("etcd"):
         print("needs iperf3 and etcd (make deps)", file=sys.stderr)
         return 1
+    cc = CC or Path("/proc/sys/net/ipv4/tcp_congestion_control").read_text().strip()
     tmp = Path(tempfile.mkdtemp(prefix="flannel-bench-"))
+    beds: list[Bed] = []
+    topos: list[Topology] = []  # every topology, registered before it is built: all get destroyed
     try:
-        print(f"# {os.cpu_count()} CPUs, {REPEAT} runs of {args.seconds} s per direction, medians;"
-              f" GRO on the underlay: {GRO}")
+        names = ([] if args.no_plain else ["plain"]) + args.backends.split(",")
+        for i, name in enumerate(names):
+            (tmp / name).mkdir()
+            t = Topology(tmp / name, tag=f"flb{os.getpid() % 10000}r{i}")
+            topos.append(t)
+            if name in ("plain", "plain-1450"):
+                beds.append(plain_bed(t, name, 1450 if name == "plain-1450" else 1500))
+            elif name == "kvxlan":
+                beds.append(kernel_vxlan_bed(t, name))
+            else:
+                beds.append(flannel_bed(t, name))
+            connected(beds[-1])
+        gro = "; GRO on on each host's eth0, as real NICs do" if GRO else "; GRO off (--no-gro)"
+        print(f"# {os.cpu_count()} CPUs, {REPEAT} rounds of {args.seconds} s per direction, medians;"
+              f" rows interleaved round by round; iperf3 TCP congestion control: {cc},"
+              f" writes of {LEN or '128K'}")
+        print("# " + UNDERLAY_DOC.format(gro=gro))
+        h1 = beds[0].topo.hosts[0]
+        print(f"# host eth0 offloads: {offloads(beds[0].topo, h1.ns, 'eth0')}")
+        for rnd in range(REPEAT):
+            for bed in beds:
+                measure_round(bed, args.seconds)
+            print(f"  round {rnd + 1}/{REPEAT} done, load {loadavg()}", file=sys.stderr, flush=True)
         print_header()
-        base = None
-        if not args.no_plain:
-            base = plain(tmp, args.seconds)
-            print_row(base, base, daemons=False)
-            print_runs(base)
-        for backend in args.backends.split(","):
-            row = flannel(tmp, backend, args.seconds)
-            print_row(row, base)
-            print_runs(row)
+        base = None if args.no_plain else beds[0].row
+        for bed in beds:
+            print_row(bed.row, base, daemons=bed.daemons)
+        for bed in beds:
+            print_runs(bed.row)
     finally:
+        for t in topos:
+            t.destroy()
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -2,7 +2,8 @@
 
 As flannel's ``backend/vxlan``: the device (id VNI, local = interface address, dev = the
 external interface, dstport = Port or the kernel's 8472, nolearning unless Learning, gbp
-if GBP) is reused when compatible, else recreated; its MAC is the lease's VtepMAC; it gets
+if GBP; the exact netlink request and the reuse rule are in :mod:`pyflannel.vxlan_device`)
+is reused when compatible, else recreated; its MAC is the lease's VtepMAC; it gets
 ``<lease network address>/32`` and goes up; its MTU comes from the kernel (ext - 50). For
 each ADDED vxlan lease of a peer:
 
@@ -34,9 +35,9 @@ from pyflannel.backend.base import BackendError, LeaseAcquirer
 from pyflannel.iface import ExternalInterface
 from pyflannel.lease import EventType, Lease, LeaseError, LeaseEvent, vxlan_attrs
 from pyflannel.netconfig import NetworkConfig
+from pyflannel.vxlan_device import VxlanSpec, incompatibility, netlink_request
 
 log = logging.getLogger(__name__)
-KERNEL_DEFAULT_PORT = 8472
 AF_BRIDGE = 7
 NUD_PERMANENT = 0x80
 NTF_SELF = 0x02
@@ -58,49 +59,40 @@ class VxlanBackend:
 
     async def register_network(self, manager: LeaseAcquirer, config: NetworkConfig) -> VxlanNetwork:
         be = config.backend
-        name = f"flannel.{be.vni}"
-        index, mac = await asyncio.to_thread(self._create, name, be.vni,
-                                             be.port or KERNEL_DEFAULT_PORT, be.learning, be.gbp)
+        spec = VxlanSpec(vni=be.vni, link_index=self.ext.index, local=str(self.ext.address),
+                         port=be.port, learning=be.learning, gbp=be.gbp)
+        index, mac = await asyncio.to_thread(self._create, spec)
         lease = await manager.acquire_lease(vxlan_attrs(self.ext.public_ip, mac, be.vni))
         mtu = await asyncio.to_thread(self._configure, index, lease.subnet, config.network)
-        log.info("vxlan backend: %s vni %d mac %s mtu %d", name, be.vni, mac, mtu)
+        log.info("vxlan backend: %s vni %d mac %s mtu %d", spec.name, be.vni, mac, mtu)
         return VxlanNetwork(lease, index, mtu, self.ext, be.direct_routing)
 
-    def _create(self, name: str, vni: int, port: int, learning: bool, gbp: bool) -> tuple[int, str]:
+    def _create(self, spec: VxlanSpec) -> tuple[int, str]:
         with IPRoute() as ipr:
             try:
-                found = self._ensure_device(ipr, name, vni, port, learning, gbp)
+                found = self._ensure_device(ipr, spec)
             except NetlinkError as exc:
-                raise BackendError(f"failed to create VXLAN device {name}: {exc}") from None
+                raise BackendError(f"failed to create VXLAN device {spec.name}: {exc}") from None
         with suppress(OSError):
-            Path(f"/proc/sys/net/ipv6/conf/{name}/accept_ra").write_text("0")
+            Path(f"/proc/sys/net/ipv6/conf/{spec.name}/accept_ra").write_text("0")
         return found
 
-    def _ensure_device(self, ipr: IPRoute, name: str, vni: int, port: int, learning: bool,
-                       gbp: bool) -> tuple[int, str]:
-        found = ipr.link_lookup(ifname=name)
+    def _ensure_device(self, ipr: IPRoute, spec: VxlanSpec) -> tuple[int, str]:
+        found = ipr.link_lookup(ifname=spec.name)
         if found:
             link = ipr.get_links(found[0])[0]
             info = link.get_attr("IFLA_LINKINFO")
+            kind = info.get_attr("IFLA_INFO_KIND") if info else None
             data = info.get_attr("IFLA_INFO_DATA") if info else None
-            ok = (
-                info is not None and info.get_attr("IFLA_INFO_KIND") == "vxlan" and data is not None
-                and data.get_attr("IFLA_VXLAN_ID") == vni
-                and data.get_attr("IFLA_VXLAN_LOCAL") == str(self.ext.address)
-                and data.get_attr("IFLA_VXLAN_PORT") == port
-            )
-            if ok:
+            attrs = {a[0]: a[1] for a in data["attrs"]} if data is not None else {}
+            why = incompatibility(kind, attrs, spec)
+            if not why:
                 return found[0], str(link.get_attr("IFLA_ADDRESS"))
-            log.warning("%s exists but is incompatible; recreating it", name)
+            log.warning("%r already exists with incompatible configuration: %s; recreating device",
+                        spec.name, why)
             ipr.link("del", index=found[0])
-        kwargs: dict[str, Any] = dict(
-            ifname=name, kind="vxlan", vxlan_id=vni, vxlan_local=str(self.ext.address),
-            vxlan_link=self.ext.index, vxlan_port=port, vxlan_learning=1 if learning else 0,
-        )
-        if gbp:
-            kwargs["vxlan_gbp"] = True
-        ipr.link("add", **kwargs)
-        index = ipr.link_lookup(ifname=name)[0]
+        ipr.link("add", **netlink_request(spec))
+        index = ipr.link_lookup(ifname=spec.name)[0]
         return index, str(ipr.get_links(index)[0].get_attr("IFLA_ADDRESS"))
 
     def _configure(self, index: int, subnet: IPv4Network, network: IPv4Network) -> int:
