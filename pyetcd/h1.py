@@ -52,6 +52,7 @@ from pyetcd.api import Reply, V2Api, WatchReply
 from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.codec import error_json, event_json
 from pyetcd.errors import RAFT_INTERNAL, EtcdError
+from pyetcd.event import Event
 from pyetcd.listener import HEADER_TIMEOUT, Connections, Limits, _peer
 from pyetcd.request import MAX_FORM_BYTES
 from pyetcd.service import Respond, Result
@@ -622,8 +623,8 @@ class H1Connection(asyncio.Protocol):
         chunked = not self.current[5]
         events = watcher.events
         while events and not self.write_paused:
-            event = events.popleft()
-            body = event if type(event) is bytes else event_json(event)  # bytes: from a core
+            event = cast("Event | bytes", events.popleft())  # bytes: rendered by a core
+            body = event if type(event) is bytes else event_json(cast(Event, event))
             if not self.watch_stream:  # a long-poll: this event ends the response
                 transport.write(b"%x\r\n%s\r\n%s" % (len(body), body, CHUNK_END) if chunked
                                 else body)
