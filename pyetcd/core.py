@@ -31,6 +31,7 @@ from pyetcd.api import Reply, WatchReply
 from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.codec import event_json
 from pyetcd.h1 import refuse_watch, reply_wire
+from pyetcd.request import KeyRequest
 from pyetcd.service import EtcdService, Result
 from pyetcd.watchers import Watcher
 
@@ -82,7 +83,7 @@ class FrontLink(asyncio.Protocol):
         self.core.gone.clear()
 
     def data_received(self, data: bytes) -> None:
-        handle = self.service.handle
+        handle, handle_write = self.service.handle, self.service.handle_write
         for message in self.reader.feed(data):
             kind, rid = message[0], message[1]
             if kind == frames.REQUEST:
@@ -91,6 +92,18 @@ class FrontLink(asyncio.Protocol):
                     result = handle(method, target, body, ctype, now, partial(self._answer, rid),
                                     NO_CREDENTIALS if creds is None
                                     else Credentials(creds[0], tuple(creds[1])))
+                except Exception:
+                    log.exception('msg="request handling failed"')
+                    result = INTERNAL_ERROR
+                if result is not None:
+                    self._answer(rid, result)
+            elif kind == frames.WRITE:
+                _, _, method, path, fields, entry, creds = message
+                try:
+                    result = handle_write(method, path, KeyRequest.from_tuple(fields), entry,
+                                          partial(self._answer_plain, rid),
+                                          NO_CREDENTIALS if creds is None
+                                          else Credentials(creds[0], tuple(creds[1])))
                 except Exception:
                     log.exception('msg="request handling failed"')
                     result = INTERNAL_ERROR
@@ -136,6 +149,15 @@ class FrontLink(asyncio.Protocol):
         self._send((frames.WATCH, rid, watch.headers, watch.stream))
         watcher.wakeup = partial(self._pump, rid, watcher)
         self._pump(rid, watcher)
+
+    def _answer_plain(self, rid: int, result: Result) -> None:
+        """The answer to a WRITE: not rendered here (the front does it)."""
+        if type(result) is Reply:
+            if not self.closed:
+                self._send((frames.PLAIN, rid, result.status, result.headers, result.body,
+                            result.close))
+            return
+        self._answer(rid, result)
 
     def _pump(self, rid: int, watcher: Watcher) -> None:
         """Move the watcher's events into frames (called by the store as they happen)."""

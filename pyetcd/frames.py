@@ -13,6 +13,10 @@ Front to core:
 * ``(REQUEST, id, method, target, body, content_type, now, creds)``: one HTTP request, as
   :meth:`pyetcd.service.EtcdService.handle` takes it; ``creds`` is None (no credentials) or
   ``(authorization, tls_names)``;
+* ``(WRITE, id, method, path, request, entry, creds)``: a ``/v2/keys`` write the front has
+  parsed already (:func:`pyetcd.api.parse_key_write`): the decoded path, the
+  :class:`~pyetcd.request.KeyRequest` as :meth:`~pyetcd.request.KeyRequest.to_tuple` and
+  its WAL entry, for :meth:`pyetcd.service.EtcdService.handle_write`;
 * ``(CANCEL, id, dropped)``: the client of a watch went away, or (``dropped``) the front
   dropped it as too slow;
 * ``(READY, 0)``: the front serves its listeners.
@@ -20,7 +24,10 @@ Front to core:
 Core to front:
 
 * ``(REPLY, id, head, tail, close)``: the answer rendered as :func:`pyetcd.h1.reply_wire`
-  renders it (the bytes before and after the Date line);
+  renders it (the bytes before and after the Date line): for requests, whose answers may be
+  sent again (cached GETs), so they are rendered once;
+* ``(PLAIN, id, status, headers, body, close)``: the answer to a WRITE, for the front to
+  render (work taken off the core);
 * ``(WATCH, id, headers, stream)``: the request became a watch: send these headers now;
 * ``(EVENT, id, body)``: one event of that watch, as JSON;
 * ``(END, id)``: the watch has ended (one-shot answered, dropped, shut down).
@@ -34,8 +41,8 @@ import marshal
 import struct
 from typing import Any
 
-REQUEST, CANCEL, READY = 1, 2, 3
-REPLY, WATCH, EVENT, END = 10, 11, 12, 13
+REQUEST, CANCEL, READY, WRITE = 1, 2, 3, 4
+REPLY, WATCH, EVENT, END, PLAIN = 10, 11, 12, 13, 14
 
 _LENGTH = struct.Struct("<I")
 Message = tuple[Any, ...]

@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import cast
 
-from pyetcd import frames
-from pyetcd.api import WatchReply
+from pyetcd import entries, frames
+from pyetcd.api import Reply, WatchReply, parse_key_write
 from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.h1 import wired_reply
 from pyetcd.service import Respond, Result
@@ -92,9 +92,15 @@ class CoreLink(asyncio.Protocol):
                creds: Credentials = NO_CREDENTIALS) -> Result | None:
         rid = self.next_id = self.next_id + 1
         self.pending[rid] = respond
-        self._send((frames.REQUEST, rid, method, target, body, content_type, now,
-                    None if creds is NO_CREDENTIALS
-                    else (creds.authorization, creds.cert_names)))
+        sent_creds = None if creds is NO_CREDENTIALS else (creds.authorization, creds.cert_names)
+        write = parse_key_write(method, target, body, content_type, now)
+        if write is None:
+            self._send((frames.REQUEST, rid, method, target, body, content_type, now,
+                        sent_creds))
+        else:  # parsed (and its WAL entry encoded) here, not in the core
+            req, path = write
+            self._send((frames.WRITE, rid, method, path, req.to_tuple(),
+                        entries.encode_request(req), sent_creds))
         return None
 
     def cancel(self, rid: int, dropped: bool = False) -> None:
@@ -114,7 +120,9 @@ class CoreLink(asyncio.Protocol):
         for message in self.reader.feed(data):
             kind, rid = message[0], message[1]
             try:
-                if kind == frames.REPLY:
+                if kind == frames.PLAIN:
+                    pending.pop(rid)(Reply(message[2], message[3], message[4], message[5]))
+                elif kind == frames.REPLY:
                     pending.pop(rid)(wired_reply(message[2], message[3], message[4]))
                 elif kind == frames.EVENT:
                     watcher = self.watches.get(rid)

@@ -291,10 +291,11 @@ class Listener:
         return False
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket for one client URL."""
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket for one client URL (``reuse_port``: one of several on the
+    same address, among which the kernel spreads new connections evenly)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=1024, reuse_port=False)
+    return socket.create_server((host, port), family=family, backlog=1024, reuse_port=reuse_port)
 
 
 async def _readable(conn: socket.socket, timeout: float) -> bool:

@@ -6,9 +6,10 @@ the server is N + 1 processes:
 
 * **N front processes** own the client sockets: HTTP/1.1 (:mod:`pyetcd.h1`), TLS, the
   header, body and idle deadlines, the connection cap (counted over all fronts in shared
-  memory), writing answers. Each runs the same accept loop on the same listening sockets
-  (bound once, before the fork; the kernel hands each connection to one of them). A front
-  holds no store: its connections call a :class:`~pyetcd.front.CoreLink`.
+  memory), writing answers. Each front has its own listening socket per URL, all bound
+  with ``SO_REUSEPORT`` before the fork, so the kernel spreads new connections evenly over
+  the fronts (one shared socket would not: the first front to wake takes the whole backlog).
+  A front holds no store: its connections call a :class:`~pyetcd.front.CoreLink`.
 * **One core process** (the one started, the parent) holds the store, the WAL, watchers,
   auth, TTL expiry, snapshots and metrics, as a single-process server does, and answers the
   fronts' requests (:mod:`pyetcd.core`) over one socket pair per front
@@ -77,7 +78,7 @@ def run_split(config: Config) -> int:
             and any(u.scheme == "https" for u in urls):
         # Made once here: every front then loads the same files.
         self_signed(data_dir / "fixtures" / "client", [u.host for u in urls])
-    socks = [bind(u.host, u.port) for u in urls]
+    socks = [_bind_all(u.host, u.port, config.workers) for u in urls]  # [url][front]
     total: Synchronized[int] = multiprocessing.Value("q", 0)
     pairs = [socket.socketpair() for _ in range(config.workers)]
     pids: list[int] = []
@@ -91,14 +92,29 @@ def run_split(config: Config) -> int:
         _kill(pids)
         raise
     finally:
-        for sock in socks:
-            sock.close()  # the fronts have them
+        for url_socks in socks:
+            for sock in url_socks:
+                sock.close()  # the fronts have them
         for _, front_end in pairs:
             front_end.close()
     return run_loop(serve_core(config, [core_end for core_end, _ in pairs], pids))
 
 
-def _front_process(config: Config, index: int, socks: Sequence[socket.socket],
+def _bind_all(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` listening sockets on one address (port 0: the first one's port)."""
+    socks = [bind(host, port, reuse_port=True)]
+    port = socks[0].getsockname()[1]
+    try:
+        while len(socks) < count:
+            socks.append(bind(host, port, reuse_port=True))
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
+
+
+def _front_process(config: Config, index: int, socks: Sequence[Sequence[socket.socket]],
                    pairs: Sequence[tuple[socket.socket, socket.socket]],
                    total: Synchronized[int]) -> NoReturn:
     """The forked child: serve as front ``index``, then leave without the parent's atexit."""
@@ -108,8 +124,15 @@ def _front_process(config: Config, index: int, socks: Sequence[socket.socket],
             core_end.close()
             if i != index:
                 front_end.close()
+        mine = []
+        for url_socks in socks:
+            for i, sock in enumerate(url_socks):
+                if i == index:
+                    mine.append(sock)
+                else:
+                    sock.close()
         os.environ.pop("NOTIFY_SOCKET", None)  # only the core speaks to systemd
-        status = run_loop(serve_front(config, index, socks, pairs[index][1], total))
+        status = run_loop(serve_front(config, index, mine, pairs[index][1], total))
     except KeyboardInterrupt:
         status = 0
     except BaseException:
