@@ -45,12 +45,14 @@ class Core:
     """What the links share: the service, the watcher count and cap, and the open links."""
 
     def __init__(self, service: EtcdService, max_watchers: int = 0,
-                 on_lost: Callable[[FrontLink], None] | None = None) -> None:
+                 on_lost: Callable[[FrontLink], None] | None = None,
+                 on_stopping: Callable[[FrontLink], None] | None = None) -> None:
         self.service = service
         self.max_watchers = max_watchers  # 0: no limit
         self.watching = 0  # open watch responses, all fronts together
         self.links: set[FrontLink] = set()
         self.on_lost = on_lost  # a front's link closed
+        self.on_stopping = on_stopping  # a front was told to stop
         self.gone = asyncio.Event()  # set when no link is left
 
     def close_watches(self) -> None:
@@ -61,7 +63,7 @@ class Core:
 
 class FrontLink(asyncio.Protocol):
     __slots__ = ("core", "service", "name", "reader", "transport", "out", "flushing",
-                 "watches", "ready", "closed")
+                 "watches", "ready", "stopping", "closed")
 
     def __init__(self, core: Core, name: str) -> None:
         self.core = core
@@ -73,6 +75,7 @@ class FrontLink(asyncio.Protocol):
         self.flushing = False
         self.watches: dict[int, Watcher] = {}
         self.ready = asyncio.Event()
+        self.stopping = False  # the front is stopping in order (it got SIGTERM/SIGINT)
         self.closed = False
 
     # ---- asyncio.Protocol ----------------------------------------------------------------
@@ -114,6 +117,10 @@ class FrontLink(asyncio.Protocol):
                     self.service.api.store.hub.dropped += 1  # the front dropped a slow one
             elif kind == frames.READY:
                 self.ready.set()
+            elif kind == frames.STOPPING:
+                self.stopping = True
+                if self.core.on_stopping is not None:
+                    self.core.on_stopping(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

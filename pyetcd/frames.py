@@ -19,7 +19,9 @@ Front to core:
   its WAL entry, for :meth:`pyetcd.service.EtcdService.handle_write`;
 * ``(CANCEL, id, dropped)``: the client of a watch went away, or (``dropped``) the front
   dropped it as too slow;
-* ``(READY, 0)``: the front serves its listeners.
+* ``(READY, 0)``: the front serves its listeners;
+* ``(STOPPING, 0)``: the front was told to stop (SIGTERM/SIGINT) and is finishing; its
+  link closing after this is an orderly stop, not a failure.
 
 Core to front:
 
@@ -41,7 +43,7 @@ import marshal
 import struct
 from typing import Any
 
-REQUEST, CANCEL, READY, WRITE = 1, 2, 3, 4
+REQUEST, CANCEL, READY, WRITE, STOPPING = 1, 2, 3, 4, 5
 REPLY, WATCH, EVENT, END, PLAIN = 10, 11, 12, 13, 14
 
 _LENGTH = struct.Struct("<I")

@@ -110,6 +110,9 @@ class CoreLink(asyncio.Protocol):
     def ready(self) -> None:
         self._send((frames.READY, 0))
 
+    def stopping(self) -> None:
+        self._send((frames.STOPPING, 0))
+
     # ---- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -28,8 +28,9 @@ Supervision (no orphans in any order of deaths):
   every front stops accepting, ends its watches, waits for its in-flight requests (the core
   still answers them, writes after their fsync), closes and exits; then the core closes its
   WAL and exits 0;
-* a front that dies (or exits on its own) stops the whole server with exit status 1: the
-  server never runs with fewer fronts than asked for;
+* a front that dies stops the whole server with exit status 1: the server never runs with
+  fewer fronts than asked for (a front told to stop, by a signal to the group, stops the
+  whole server in order, status 0);
 * if the core dies (even by SIGKILL) every front sees its socket pair close and exits.
 """
 
@@ -170,6 +171,7 @@ async def serve_front(config: Config, index: int, socks: Sequence[socket.socket]
         log.error('msg="core process gone: front exits" front=%d', index)
         status = 1
     else:
+        link.stopping()
         h1.close_watches()
         h1.close_idle()  # busy connections close once answered
         deadline = loop.time() + SHUTDOWN_TIMEOUT
@@ -200,12 +202,19 @@ async def serve_core(config: Config, link_socks: Sequence[socket.socket],
 
     def lost(link: FrontLink) -> None:
         nonlocal failed
-        if not stop.is_set():
+        if not link.stopping and not stop.is_set():
             log.error('msg="front process ended: stopping the server" front=%s', link.name)
             failed = True
             stop.set()
 
-    core = Core(service, config.max_watchers, lost)
+    def stopping(link: FrontLink) -> None:
+        # A front told to stop (systemd and terminals signal the whole group; the core's
+        # own signal may be handled a moment later): the whole server stops, in order.
+        if not stop.is_set():
+            log.info('msg="front stopping: stopping the server" front=%s', link.name)
+            stop.set()
+
+    core = Core(service, config.max_watchers, lost, stopping)
     links: list[FrontLink] = []
     try:
         for i, sock in enumerate(link_socks):

@@ -90,6 +90,16 @@ def test_sigterm_answers_in_flight_ends_watches_and_leaves_no_process(tmp_path: 
             assert (node["value"], node["modifiedIndex"]) == (value, index)
 
 
+def test_sigterm_to_the_whole_group_is_an_orderly_stop(tmp_path: Path) -> None:
+    # systemd and terminals signal every process: a front may finish before the core has
+    # handled its own signal, which must not look like a front dying.
+    for round_ in range(3):
+        with server(tmp_path) as (srv, fronts):
+            assert put(srv.url, f"/r{round_}", "x").status == 201
+            assert srv.stop(signal.SIGTERM) == 0  # killpg
+            wait_gone(fronts)
+
+
 def test_a_dead_front_stops_the_server_with_status_1(tmp_path: Path) -> None:
     with server(tmp_path) as (srv, fronts):
         os.kill(fronts[0], signal.SIGKILL)
