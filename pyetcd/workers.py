@@ -102,9 +102,15 @@ def run_split(config: Config) -> int:
 
 
 def _bind_all(host: str, port: int, count: int) -> list[socket.socket]:
-    """``count`` listening sockets on one address (port 0: the first one's port)."""
-    socks = [bind(host, port, reuse_port=True)]
-    port = socks[0].getsockname()[1]
+    """``count`` listening sockets on one address (port 0: a free port).
+
+    A plain bind first, closed at once: it fails with "address already in use" when anyone
+    listens there, as a single-process server's bind does. Without it, a second server
+    started with ``--workers`` on the same port would silently join the first one's
+    ``SO_REUSEPORT`` group and share its clients."""
+    with bind(host, port) as probe:
+        port = probe.getsockname()[1]
+    socks: list[socket.socket] = []
     try:
         while len(socks) < count:
             socks.append(bind(host, port, reuse_port=True))

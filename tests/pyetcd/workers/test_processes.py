@@ -100,6 +100,15 @@ def test_sigterm_to_the_whole_group_is_an_orderly_stop(tmp_path: Path) -> None:
             wait_gone(fronts)
 
 
+def test_a_port_in_use_is_refused_as_in_one_process(tmp_path: Path) -> None:
+    # SO_REUSEPORT must not let a second server join the first one's listeners.
+    with server(tmp_path) as (srv, _):
+        argv = procs.pyetcd_argv("second", tmp_path / "second.etcd", srv.port, WORKERS)
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1
+        assert 'msg="cannot serve"' in second.stderr and "in use" in second.stderr
+
+
 def test_a_dead_front_stops_the_server_with_status_1(tmp_path: Path) -> None:
     with server(tmp_path) as (srv, fronts):
         os.kill(fronts[0], signal.SIGKILL)
