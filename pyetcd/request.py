@@ -89,7 +89,7 @@ class KeyRequest:
 
     @classmethod
     def from_tuple(cls, fields: tuple[Any, ...]) -> KeyRequest:
-        return cls(Method(fields[0]), *fields[1:])
+        return cls(_METHODS[fields[0]], *fields[1:])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyRequest:
