@@ -79,6 +79,9 @@ def run_split(config: Config) -> int:
             and any(u.scheme == "https" for u in urls):
         # Made once here: every front then loads the same files.
         self_signed(data_dir / "fixtures" / "client", [u.host for u in urls])
+    # Certificates and keys are loaded here once too, so that a bad one fails the start
+    # as in one process ("cannot serve"), not as a front dying.
+    build_listeners(config, asyncio.Protocol, Connections(Limits()))
     socks = [_bind_all(u.host, u.port, config.workers) for u in urls]  # [url][front]
     total: Synchronized[int] = multiprocessing.Value("q", 0)
     pairs = [socket.socketpair() for _ in range(config.workers)]
