@@ -160,7 +160,8 @@ async def expiry_ticker(service: EtcdService, interval: float,
 
 async def serve(config: Config, stop: asyncio.Event | None = None,
                 ready: Callable[[list[str]], None] | None = None) -> None:
-    """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), in this one
+    process (``--workers N`` is :func:`pyetcd.workers.run_split`, which the CLI calls)."""
     data_dir = config.effective_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     service = await open_service(config, time.time_ns())
