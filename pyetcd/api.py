@@ -90,6 +90,25 @@ class WatchReply:
     stream: bool
 
 
+def parse_key_write(method: str, target: str, body: bytes, content_type: str | None,
+                    now: int) -> tuple[KeyRequest, str] | None:
+    """What :meth:`V2Api.route` makes of a well-formed ``/v2/keys`` write, without a store:
+    the request and the decoded path (for :meth:`V2Api.authorize_keys`). None for anything
+    else (reads, other endpoints, paths that need cleaning, any error): those are routed by
+    ``route`` itself. Pure; a ``--workers`` front calls it to take parsing off the core."""
+    if method not in ("PUT", "POST", "DELETE") or not target.startswith(KEYS + "/"):
+        return None
+    raw_path, _, raw_query = target.partition("?")
+    try:
+        path = unescape(raw_path, False)
+        if "//" in path or "/." in path:
+            return None
+        form = read_form(method, raw_query, body, content_type)
+        return parse_key_request(method, path[len(KEYS):], form, now), path
+    except (FormError, EtcdError):
+        return None
+
+
 @value_class
 class KeyCall:
     """A validated ``/v2/keys`` request, ready to be applied."""
@@ -214,11 +233,19 @@ class V2Api:
             req = parse_key_request(method, path[len(KEYS):], form, now)
         except EtcdError as err:
             return self.error_reply(err, method == "HEAD")
-        # etcd checks access after parsing, on the URL path (not the cleaned key).
-        if not self.authenticator.has_key_access(self.store.internal, creds, method,
-                                                 path[len(KEYS):], req.recursive):
-            return self.error_reply(EtcdError(UNAUTHORIZED, "Insufficient credentials", 0))
+        denied = self.authorize_keys(method, path, req, creds)
+        if denied is not None:
+            return denied
         return KeyCall(req, method == "HEAD")
+
+    def authorize_keys(self, method: str, path: str, req: KeyRequest,
+                       creds: Credentials) -> Reply | None:
+        """The v2 auth check of a parsed ``/v2/keys`` request: None, or error 110.
+        etcd checks access after parsing, on the URL path (not the cleaned key)."""
+        if self.authenticator.has_key_access(self.store.internal, creds, method,
+                                             path[len(KEYS):], req.recursive):
+            return None
+        return self.error_reply(EtcdError(UNAUTHORIZED, "Insufficient credentials", 0))
 
     def error_reply(self, err: EtcdError, head: bool = False) -> Reply:
         headers = dict(self._error_headers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -10,8 +9,9 @@ from collections.abc import Sequence
 from pyetcd import ETCD_VERSION, __version__, logfmt
 from pyetcd.config import Config, ConfigError, parse_flags
 from pyetcd.datadir import DataDirError
-from pyetcd.server import serve
+from pyetcd.server import run_loop, serve
 from pyetcd.wal import q
+from pyetcd.workers import run_split
 
 log = logging.getLogger("pyetcd")
 
@@ -33,18 +33,19 @@ An etcd v2 API server. Takes etcd's flags (one or two dashes) and ETCD_* variabl
   --idle-timeout D                     keep-alive connection with no request (default 300s)
   --snapshot-count N                   WAL entries between snapshots (default 100000)
   --unsafe-no-fsync                    do not fsync the WAL (fast; loses writes on a crash)
+  --workers N                          pyetcd only (env PYETCD_WORKERS): N front processes
+                                       serve the clients, one core process the store (default 0:
+                                       one process)
 Peer, cluster and tuning flags of etcd are accepted and ignored.
 """
 
 
-def run(config: Config) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(config))
-    else:
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(serve(config))
+def run(config: Config) -> int:
+    """Serve until stopped; the exit status."""
+    if config.workers:
+        return run_split(config)
+    run_loop(serve(config))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config.ignored:
         log.info('msg="accepted and ignored etcd flags" flags=%s', ",".join(config.ignored))
     try:
-        run(config)
+        return run(config)
     except KeyboardInterrupt:
         pass
     except DataDirError as err:  # a damaged or foreign data dir: say which file, stop

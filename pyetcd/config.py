@@ -17,6 +17,10 @@ required), ``--snapshot-count`` (WAL entries between snapshots) and
 flag is accepted and ignored (a single-member server has no
 peers to talk to), with a note in the log.
 
+pyetcd's own ``--workers N`` (etcd has no such flag, so its variable is ``PYETCD_WORKERS``,
+not ``ETCD_*``): serve clients from N front processes in front of the one process that
+holds the store (see :mod:`pyetcd.workers`); 0, the default, is one process.
+
 pyetcd's own limits (etcd 3.4 has no equivalent; see :mod:`pyetcd.listener`):
 ``--max-connections`` (default 10000), ``--max-watchers`` (default 10000 open watch
 responses), ``--header-timeout`` (default 10s) and ``--idle-timeout`` (default 300s); each
@@ -44,6 +48,10 @@ MAX_CONNECTIONS = 10000
 MAX_WATCHERS = 10000
 HEADER_TIMEOUT = 10 * SECONDS
 IDLE_TIMEOUT = 300 * SECONDS
+MAX_WORKERS = 64
+
+# pyetcd's own flags that etcd does not have: their variables are PYETCD_*, not ETCD_*.
+PYETCD_VALUE_FLAGS = frozenset({"workers"})
 
 # Flags with values that pyetcd uses.
 USED_VALUE_FLAGS = frozenset({
@@ -126,6 +134,7 @@ class Config:
     max_watchers: int = MAX_WATCHERS
     header_timeout: float = HEADER_TIMEOUT
     idle_timeout: float = IDLE_TIMEOUT
+    workers: int = 0  # front processes (pyetcd.workers); 0: one process
     ignored: tuple[str, ...] = field(default=())  # etcd flags given but not acted on
 
     @property
@@ -142,6 +151,10 @@ class Config:
         environ = os.environ if env is None else env
         for name in USED_VALUE_FLAGS | IGNORED_VALUE_FLAGS | BOOL_FLAGS:
             var = "ETCD_" + name.upper().replace("-", "_")
+            if name not in flags and var in environ:
+                flags[name] = environ[var]
+        for name in PYETCD_VALUE_FLAGS:
+            var = "PYETCD_" + name.upper().replace("-", "_")
             if name not in flags and var in environ:
                 flags[name] = environ[var]
         if "config-file" in flags:
@@ -179,8 +192,9 @@ class Config:
             max_watchers=_positive_int(flags, "max-watchers", MAX_WATCHERS),
             header_timeout=_duration(flags, "header-timeout", HEADER_TIMEOUT),
             idle_timeout=_duration(flags, "idle-timeout", IDLE_TIMEOUT),
+            workers=_workers(flags),
             ignored=tuple(sorted(n for n in flags if n not in USED_VALUE_FLAGS
-                                 and n not in USED_BOOL_FLAGS)),
+                                 and n not in USED_BOOL_FLAGS and n not in PYETCD_VALUE_FLAGS)),
         )
         for url in config.listen_urls():  # validate early, with etcd-like messages
             if url.scheme == "https" and not (config.cert_file and config.key_file) \
@@ -221,6 +235,14 @@ def _positive_int(flags: dict[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f'invalid value "{flags[name]}" for flag -{name}: want a positive integer')
     return value
+
+
+def _workers(flags: dict[str, str]) -> int:
+    text = flags.get("workers", "0").strip()
+    if not text.isdigit() or int(text) > MAX_WORKERS:
+        raise ConfigError(f'invalid value "{flags["workers"]}" for flag -workers: want 0 to '
+                          f"{MAX_WORKERS}")
+    return int(text)
 
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -264,7 +286,7 @@ def parse_flags(argv: Sequence[str]) -> dict[str, str]:
             flags[name] = value if has_value else "true"
             continue
         if name not in USED_VALUE_FLAGS and name not in IGNORED_VALUE_FLAGS \
-                and not name.startswith("experimental-"):
+                and name not in PYETCD_VALUE_FLAGS and not name.startswith("experimental-"):
             raise ConfigError(f"flag provided but not defined: -{name}")
         if not has_value:
             if i >= len(args):

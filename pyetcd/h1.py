@@ -44,17 +44,18 @@ from collections import deque
 from collections.abc import Callable
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import cast
+from typing import Protocol, cast
 
 import httptools
 
-from pyetcd.api import Reply, WatchReply
+from pyetcd.api import Reply, V2Api, WatchReply
 from pyetcd.auth import NO_CREDENTIALS, Credentials
 from pyetcd.codec import error_json, event_json
 from pyetcd.errors import RAFT_INTERNAL, EtcdError
+from pyetcd.event import Event
 from pyetcd.listener import HEADER_TIMEOUT, Connections, Limits, _peer
 from pyetcd.request import MAX_FORM_BYTES
-from pyetcd.service import EtcdService, Result
+from pyetcd.service import Respond, Result
 from pyetcd.watchers import Watcher
 
 log = logging.getLogger(__name__)
@@ -111,17 +112,53 @@ class _Date:
         return cls.line_bytes
 
 
+class Service(Protocol):
+    """What a connection calls: :meth:`pyetcd.service.EtcdService.handle`, or in a front
+    process (``--workers``) :meth:`pyetcd.front.RemoteService.handle`."""
+
+    def handle(self, method: str, target: str, body: bytes, content_type: str | None,
+               now: int, respond: Respond, creds: Credentials = ...) -> Result | None: ...
+
+
+def reply_wire(reply: Reply) -> tuple[bytes, bytes]:
+    """The usual rendering of ``reply`` (HTTP/1.1, keep-alive): the bytes before the Date
+    line and the bytes after it; kept on the reply for reuse."""
+    wire = reply.wire
+    if wire is None:
+        lines = (STATUS_11.get(reply.status)
+                 or f"HTTP/1.1 {reply.status} status code {reply.status}\r\n")
+        lines += "".join([f"{name}: {value}\r\n" for name, value in reply.headers.items()])
+        wire = reply.wire = (lines.encode("latin-1"), b"Content-Length: %d\r\n\r\n%s"
+                             % (len(reply.body), reply.body))
+    return wire
+
+
+def wired_reply(head: bytes, tail: bytes, close: bool) -> Reply:
+    """A reply that arrived rendered (:func:`reply_wire`, from the core process): its status
+    now, its headers and body only if a rendering other than the usual one needs them."""
+    return Reply(int(head[9:12]), _WIRED, b"", close, (head, tail))
+
+
+_WIRED: dict[str, str] = {}  # the headers of a wired reply: still in its wire
+
+
+def _unwire(reply: Reply) -> Reply:
+    assert reply.wire is not None
+    head, tail = reply.wire
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:-1]:
+        name, _, value = line.partition(": ")
+        headers[name] = value
+    return Reply(reply.status, headers, tail.split(b"\r\n\r\n", 1)[1], reply.close)
+
+
 def render_reply(reply: Reply, http10: bool, head: bool, close: bool, keep_alive_10: bool) -> bytes:
     """A whole response as Go writes it (see the module docstring for the order)."""
     if not (http10 or head or close):  # the usual case: kept on the reply for reuse
-        wire = reply.wire
-        if wire is None:
-            lines = (STATUS_11.get(reply.status)
-                     or f"HTTP/1.1 {reply.status} status code {reply.status}\r\n")
-            lines += "".join([f"{name}: {value}\r\n" for name, value in reply.headers.items()])
-            wire = reply.wire = (lines.encode("latin-1"), b"Content-Length: %d\r\n\r\n%s"
-                                 % (len(reply.body), reply.body))
+        wire = reply.wire if reply.wire is not None else reply_wire(reply)
         return wire[0] + _Date.get_bytes() + wire[1]
+    if reply.headers is _WIRED:
+        reply = _unwire(reply)
     if reply.close and reply.status == 400 and reply.body == b"400 Bad Request":
         return BAD_REQUEST  # Go's own answer to a request it cannot route at all
     lines = (STATUS_10 if http10 else STATUS_11).get(reply.status) or \
@@ -164,6 +201,17 @@ def origin_form(target: bytes) -> bytes:
     return path if path.startswith(b"/") else b"/" + path
 
 
+def refuse_watch(api: V2Api, reply: WatchReply, open_watches: int, limit: int) -> Reply:
+    """The watcher cap's answer, in etcd's form for a request the server could not serve
+    (its ``writeKeyError`` for non-v2 errors): error 300 with the reason as cause, HTTP 500,
+    index 0."""
+    reply.watcher.remove()
+    log.warning('msg="refusing watch: too many watchers" open=%d limit=%d', open_watches, limit)
+    err = EtcdError(RAFT_INTERNAL, f"pyetcd: too many watchers (limit {limit})", 0)
+    reply_ = api.error_reply(err)
+    return Reply(reply_.status, reply_.headers, error_json(err))
+
+
 class _Stop(Exception):
     """Raised in a parser callback to stop parsing this connection's input."""
 
@@ -182,11 +230,12 @@ class H1Server:
     Call it to get a protocol for a new connection (it is the listeners' protocol factory).
     """
 
-    def __init__(self, service: EtcdService, clock: Callable[[], int] = time.time_ns,
+    def __init__(self, service: Service, clock: Callable[[], int] = time.time_ns,
                  connections: Connections | None = None, max_watchers: int = 0,
                  body_timeout: float = 300.0) -> None:
         self.service = service
-        self.api = service.api
+        # For the watcher cap's error reply (a front process has no API: its core keeps the cap).
+        self.api: V2Api | None = getattr(service, "api", None)
         self.clock = clock
         self.connections = connections if connections is not None else Connections(Limits())
         self.max_watchers = max_watchers  # open watch responses; 0: no limit
@@ -271,7 +320,7 @@ class H1Connection(asyncio.Protocol):
         self.backlog: deque[Request | bytes] = deque()
         self.read_paused = False
         self.write_paused = False
-        self.watcher: Watcher | None = None
+        self.watcher: Watcher | None = None  # or a front's RemoteWatcher (same interface)
         self.watch_stream = False
         self.pump_scheduled = False
         self.write_done = self._write_done  # bound once: passed with every write
@@ -327,7 +376,7 @@ class H1Connection(asyncio.Protocol):
             self.linger = None
         server = self.server
         server.open.discard(self)
-        server.connections.open -= 1
+        server.connections.add(-1)
         self.backlog.clear()
         if self.watcher is not None:
             self._end_watch_registration()
@@ -553,15 +602,9 @@ class H1Connection(asyncio.Protocol):
         self._pump()
 
     def _too_many_watchers(self, reply: WatchReply) -> Reply:
-        """etcd's form for a request the server could not serve (its ``writeKeyError`` for
-        non-v2 errors): error 300 with the reason as cause, HTTP 500, index 0."""
-        reply.watcher.remove()
         server = self.server
-        log.warning('msg="refusing watch: too many watchers" open=%d limit=%d',
-                    len(server.watching), server.max_watchers)
-        err = EtcdError(RAFT_INTERNAL, f"pyetcd: too many watchers (limit {server.max_watchers})", 0)
-        reply_ = server.api.error_reply(err)
-        return Reply(reply_.status, reply_.headers, error_json(err))
+        assert server.api is not None
+        return refuse_watch(server.api, reply, len(server.watching), server.max_watchers)
 
     def _wake(self) -> None:
         # Called from inside the store's notify loop: write later, never re-enter the store.
@@ -580,7 +623,8 @@ class H1Connection(asyncio.Protocol):
         chunked = not self.current[5]
         events = watcher.events
         while events and not self.write_paused:
-            body = event_json(events.popleft())
+            event = cast("Event | bytes", events.popleft())  # bytes: rendered by a core
+            body = event if type(event) is bytes else event_json(cast(Event, event))
             if not self.watch_stream:  # a long-poll: this event ends the response
                 transport.write(b"%x\r\n%s\r\n%s" % (len(body), body, CHUNK_END) if chunked
                                 else body)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing.sharedctypes
 import socket
 import ssl
 import time
@@ -68,15 +69,28 @@ class Limits:
 class Connections:
     """The open connections of all listeners: the count for the cap, and each one's guard."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits,
+                 total: multiprocessing.sharedctypes.Synchronized[int] | None = None) -> None:
         self.limits = limits
-        self.open = 0
+        self.open = 0  # this process's connections
+        # With --workers: the count of every front process together (shared memory), which
+        # is what the cap applies to; None in a single process.
+        self.total = total
         self.refused = 0
         self.guards: dict[asyncio.BaseTransport, Guard] = {}
         self._last_warning = 0.0
 
     def full(self) -> bool:
-        return self.open >= self.limits.max_connections
+        count = self.open if self.total is None else self.total.value
+        return count >= self.limits.max_connections
+
+    def add(self, n: int) -> None:
+        """A connection was admitted (+1) or has ended (-1)."""
+        self.open += n
+        total = self.total
+        if total is not None:
+            with total.get_lock():
+                total.value += n
 
     def refuse(self, url: str, peer: object) -> None:
         self.refused += 1
@@ -128,7 +142,7 @@ class Guard(asyncio.Protocol):
         self._disarm()
         if self.transport is not None:
             self.connections.guards.pop(self.transport, None)
-        self.connections.open -= 1
+        self.connections.add(-1)
         self.inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -167,7 +181,7 @@ class Listener:
 
     def __init__(self, url: str, host: str, port: int, protocol_factory: Callable[[], asyncio.Protocol],
                  connections: Connections, ssl_context: ssl.SSLContext | None = None,
-                 guarded: bool = True) -> None:
+                 guarded: bool = True, sock: socket.socket | None = None) -> None:
         self.url = url
         self.host = host
         self.port = port
@@ -175,16 +189,14 @@ class Listener:
         self.connections = connections
         self.ssl_context = ssl_context
         # True: wrap each protocol in a Guard (deadlines, count); False: the protocol keeps
-        # the deadlines and decrements ``connections.open`` itself (pyetcd.h1).
+        # the deadlines and counts its connections out itself (pyetcd.h1).
         self.guarded = guarded
-        self.sock: socket.socket | None = None
+        self.sock: socket.socket | None = sock  # bound already (a front process), or by start()
         self.task: asyncio.Task[None] | None = None
         self.pending: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family, backlog=1024,
-                                    reuse_port=False)
+        sock = self.sock if self.sock is not None else bind(self.host, self.port)
         sock.setblocking(False)
         self.sock = sock
         self.port = sock.getsockname()[1]
@@ -228,7 +240,7 @@ class Listener:
             self.connections.refuse(self.url, peer)
             _refuse(conn, None if self.ssl_context else TOO_MANY)
             return
-        self.connections.open += 1
+        self.connections.add(1)
         task = asyncio.create_task(self._serve(conn, peer))
         self.pending.add(task)
         task.add_done_callback(self.pending.discard)
@@ -253,7 +265,7 @@ class Listener:
                       _peer(peer), err)
         finally:
             if not handed_over:
-                self.connections.open -= 1
+                self.connections.add(-1)
                 conn.close()
 
     async def _sniff_tls(self, conn: socket.socket, peer: object) -> bool:
@@ -277,6 +289,13 @@ class Listener:
         with contextlib.suppress(OSError):
             conn.recv(1 << 16)  # read what came, so that closing sends FIN rather than RST
         return False
+
+
+def bind(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket for one client URL (``reuse_port``: one of several on the
+    same address, among which the kernel spreads new connections evenly)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024, reuse_port=reuse_port)
 
 
 async def _readable(conn: socket.socket, timeout: float) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import operator
 from typing import Any
 
 from pyetcd import errors
@@ -82,11 +83,22 @@ class KeyRequest:
                 out[f.name] = value
         return out
 
+    def to_tuple(self) -> tuple[Any, ...]:
+        """Every field in order, the method as its name: plain data (for marshal)."""
+        return (self.method.value, *_FIELDS_AFTER_METHOD(self))
+
+    @classmethod
+    def from_tuple(cls, fields: tuple[Any, ...]) -> KeyRequest:
+        return cls(_METHODS[fields[0]], *fields[1:])
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> KeyRequest:
         fields = dict(data)
         fields["method"] = Method(fields["method"])
         return cls(**fields)
+
+
+_FIELDS_AFTER_METHOD = operator.attrgetter(*(f.name for f in dataclasses.fields(KeyRequest)[1:]))
 
 
 def sync_request(now: int) -> KeyRequest:

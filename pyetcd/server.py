@@ -21,8 +21,10 @@ import contextlib
 import gc
 import logging
 import signal
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -45,6 +47,7 @@ from pyetcd.store import Store
 from pyetcd.wal import q
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SHUTDOWN_TIMEOUT = 5.0  # seconds in-flight requests get to finish after a stop signal
 
 
@@ -114,11 +117,23 @@ def build_server(handler: Handler, idle_timeout: float = 3630.0) -> web.Server:
                       keepalive_timeout=idle_timeout)
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to its end on a new event loop (uvloop's when installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def build_listeners(config: Config, server: Callable[[], asyncio.Protocol],
-                    connections: Connections, guarded: bool = True) -> list[Listener]:
-    """One listener per ``--listen-client-urls`` URL; https ones share one TLS context."""
+                    connections: Connections, guarded: bool = True,
+                    socks: Sequence[socket.socket] = ()) -> list[Listener]:
+    """One listener per ``--listen-client-urls`` URL; https ones share one TLS context.
+    ``socks``: the URLs' sockets, bound already (a front process), in the same order."""
     context = None
-    listeners = []
+    listeners: list[Listener] = []
     for url in config.listen_urls():
         if url.scheme == "https" and context is None:
             cert, key = config.cert_file, config.key_file
@@ -130,8 +145,9 @@ def build_listeners(config: Config, server: Callable[[], asyncio.Protocol],
         elif url.scheme == "http" and (config.cert_file or config.key_file):
             log.warning('msg="scheme is HTTP while key and cert files are present; ignoring '
                         'key and cert files" url=%s', url.text)
+        sock = socks[len(listeners)] if socks else None
         listeners.append(Listener(url.text, url.host, url.port, server, connections,
-                                  context if url.scheme == "https" else None, guarded))
+                                  context if url.scheme == "https" else None, guarded, sock))
     return listeners
 
 
@@ -144,7 +160,8 @@ async def expiry_ticker(service: EtcdService, interval: float,
 
 async def serve(config: Config, stop: asyncio.Event | None = None,
                 ready: Callable[[list[str]], None] | None = None) -> None:
-    """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), in this one
+    process (``--workers N`` is :func:`pyetcd.workers.run_split`, which the CLI calls)."""
     data_dir = config.effective_data_dir
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     service = await open_service(config, time.time_ns())
@@ -156,7 +173,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
                   body_timeout=config.idle_timeout)
     bound: list[str] = []
     listeners: list[Listener] = []
-    stop = stop or _signal_event()  # before READY=1: a stop right after it must be clean
+    stop = stop or signal_event()  # before READY=1: a stop right after it must be clean
     try:
         for listener in build_listeners(config, h1, connections, guarded=False):
             await listener.start()
@@ -190,7 +207,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         log.info('msg="stopped" index=%d', api.store.index)
 
 
-def _signal_event() -> asyncio.Event:
+def signal_event() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -139,18 +139,44 @@ class EtcdService:
         if not req.wait:
             HTTP_RECEIVED.labels(label).inc()
         if self.durable is not None and req.method is not Method.GET and req.method is not Method.HEAD:
-            def done(result: Result | None) -> None:
-                assert result is not None
-                self._observe(req, result, start, label)
-                respond(result)
-
-            self.durable.submit(entries.encode_request(req), routed, done)
+            self._submit(routed, entries.encode_request(req), start, label, respond)
             return None
         result = api.execute(routed)
         self._observe(req, result, start, label)
         if cacheable and type(result) is Reply and not req.quorum and not req.wait:
             self._reads.put(target, api.store.index, api.raft_index, result, req.recursive)
         return result
+
+    def handle_write(self, method: str, path: str, req: KeyRequest, entry: bytes,
+                     respond: Respond, creds: Credentials = NO_CREDENTIALS) -> Result | None:
+        """:meth:`handle` for a ``/v2/keys`` write already parsed by
+        :func:`pyetcd.api.parse_key_write` (in a ``--workers`` front), with its WAL entry
+        (``entries.encode_request(req)``): the same checks, metrics and answers from here on."""
+        start = time.perf_counter()
+        denied = self.api.authorize_keys(method, path, req, creds)
+        if denied is not None:
+            return denied
+        call = KeyCall(req)
+        label = req.method.value
+        HTTP_RECEIVED.labels(label).inc()
+        if self.durable is None:
+            result = self.api.execute(call)
+            self._observe(req, result, start, label)
+            return result
+        self._submit(call, entry, start, label, respond)
+        return None
+
+    def _submit(self, call: KeyCall, entry: bytes, start: float, label: str,
+                respond: Respond) -> None:
+        req = call.request
+
+        def done(result: Result | None) -> None:
+            assert result is not None
+            self._observe(req, result, start, label)
+            respond(result)
+
+        assert self.durable is not None
+        self.durable.submit(entry, call, done)
 
     async def handle_async(self, method: str, target: str, body: bytes,
                            content_type: str | None, now: int,

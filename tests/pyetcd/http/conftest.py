@@ -1,9 +1,11 @@
-"""The http tier: both transports (pyetcd.h1, the one the server runs, and the aiohttp shell)
-around a real V2Api, in process, driven by aiohttp's test client."""
+"""The http tier: every transport (pyetcd.h1, the one the server runs; the aiohttp shell; and
+h1 as a ``--workers`` front talking to a core over a socket pair) around a real V2Api, in
+process, driven by aiohttp's test client."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,6 +16,8 @@ from yarl import URL
 
 from pyetcd.api import V2Api
 from pyetcd.config import Config
+from pyetcd.core import Core, FrontLink
+from pyetcd.front import CoreLink
 from pyetcd.h1 import H1Server
 from pyetcd.http import Handler
 from pyetcd.server import build_api, build_server
@@ -63,6 +67,28 @@ class H1TestServer(BaseTestServer):
             self._h1 = None
 
 
+class SplitTestServer(H1TestServer):
+    """``--workers`` in one process: an h1 front whose service is a :class:`CoreLink` to a
+    core (:class:`FrontLink` around the service) over a real socket pair, in this loop."""
+
+    async def start_server(self, loop: Any = None, **kwargs: Any) -> None:
+        running = asyncio.get_running_loop()
+        front_end, core_end = socket.socketpair()
+        self.core = Core(EtcdService(self.api))
+        await running.connect_accepted_socket(lambda: FrontLink(self.core, "test"), core_end)
+        _, self.link = await running.connect_accepted_socket(CoreLink, front_end)
+        self.etcd_handler = H1Server(self.link, self.clock)
+        self._h1 = await running.create_server(self.etcd_handler, "127.0.0.1", 0)
+        self.port = self._h1.sockets[0].getsockname()[1]
+        self.scheme = "http"
+        self._root = URL(f"http://127.0.0.1:{self.port}")
+
+    async def close(self) -> None:
+        await super().close()
+        if self.link.transport is not None:
+            self.link.transport.close()
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = T0
@@ -81,9 +107,12 @@ def api(clock: FakeClock) -> V2Api:
     return build_api(Config(name="t", advertise_client_urls=("http://127.0.0.1:2379",)), clock())
 
 
-@pytest.fixture(params=["h1", "aiohttp"])
+TRANSPORTS: dict[str, type[BaseTestServer]] = {
+    "h1": H1TestServer, "aiohttp": EtcdTestServer, "split": SplitTestServer}
+
+
+@pytest.fixture(params=list(TRANSPORTS))
 async def client(request: pytest.FixtureRequest,
                  aiohttp_client: Callable[..., Awaitable[TestClient]], api: V2Api,
                  clock: FakeClock) -> TestClient:
-    server = H1TestServer if request.param == "h1" else EtcdTestServer
-    return await aiohttp_client(server(api, clock))
+    return await aiohttp_client(TRANSPORTS[request.param](api, clock))  # type: ignore[call-arg]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import pytest
 
 from pyetcd.api import V2Api
 from pyetcd.config import Config
+from pyetcd.core import Core, FrontLink
+from pyetcd.front import CoreLink
 from pyetcd.h1 import H1Server
 from pyetcd.request import MAX_FORM_BYTES
 from pyetcd.server import open_service
@@ -63,18 +66,26 @@ class Wire:
 
 
 class Harness:
-    def __init__(self, service: EtcdService) -> None:
+    def __init__(self, service: EtcdService, link: CoreLink | None = None) -> None:
         self.service = service
-        self.h1 = H1Server(service, clock=lambda: T0)
+        self.h1 = H1Server(service if link is None else link, clock=lambda: T0)
         self.port = 0
 
     async def connect(self) -> Wire:
         return Wire(*await asyncio.open_connection("127.0.0.1", self.port))
 
 
-async def _serve(service: EtcdService) -> AsyncIterator[Harness]:
-    harness = Harness(service)
-    server = await asyncio.get_running_loop().create_server(harness.h1, "127.0.0.1", 0)
+async def _serve(service: EtcdService, split: bool = False) -> AsyncIterator[Harness]:
+    """h1 around the service; ``split``: h1 as a ``--workers`` front, the service in a core
+    at the other end of a socket pair (both in this loop)."""
+    loop = asyncio.get_running_loop()
+    link: CoreLink | None = None
+    if split:
+        front_end, core_end = socket.socketpair()
+        await loop.connect_accepted_socket(lambda: FrontLink(Core(service), "test"), core_end)
+        _, link = await loop.connect_accepted_socket(CoreLink, front_end)
+    harness = Harness(service, link)
+    server = await loop.create_server(harness.h1, "127.0.0.1", 0)
     harness.port = server.sockets[0].getsockname()[1]
     try:
         yield harness
@@ -82,21 +93,23 @@ async def _serve(service: EtcdService) -> AsyncIterator[Harness]:
         harness.h1.stop()
         server.close()
         await server.wait_closed()
+        if link is not None and link.transport is not None:
+            link.transport.close()
 
 
-@pytest.fixture
-async def wire(api: V2Api) -> AsyncIterator[Harness]:
-    async for harness in _serve(EtcdService(api)):
+@pytest.fixture(params=["h1", "split"])
+async def wire(request: pytest.FixtureRequest, api: V2Api) -> AsyncIterator[Harness]:
+    async for harness in _serve(EtcdService(api), request.param == "split"):
         yield harness
 
 
-@pytest.fixture
-async def durable(tmp_path: Path) -> AsyncIterator[Harness]:
+@pytest.fixture(params=["h1", "split"])
+async def durable(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
     config = Config(name="t", data_dir=tmp_path / "t.etcd",
                     advertise_client_urls=("http://127.0.0.1:2379",))
     service = await open_service(config, T0)
     try:
-        async for harness in _serve(service):
+        async for harness in _serve(service, request.param == "split"):
             yield harness
     finally:
         await service.close()

@@ -83,7 +83,7 @@ def test_replaying_logged_writes_rebuilds_the_same_store() -> None:
 
 PURE_MODULES = ["node", "event", "history", "watchers", "ttl", "store", "request", "apply",
                 "codec", "goform", "snapshot", "stats", "api", "cluster", "godur", "readcache",
-                "values"]
+                "values", "frames"]
 FORBIDDEN = {"asyncio", "aiohttp", "socket", "time", "selectors", "threading", "uvloop"}
 
 
