@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kubelite.api import errors
+from kubelite.api import errors, listrv
 from kubelite.api.validation import FieldError, Path, options_invalid
 
 Obj = dict[str, Any]
@@ -175,10 +175,12 @@ def decode(text: str) -> ContinueToken:
 
 @dataclass(frozen=True, slots=True)
 class ListOptions:
-    """The paging half of a list request. ``limit`` 0 means everything."""
+    """The paging half of a list request, and the read its resourceVersion asks for
+    (:mod:`kubelite.api.listrv`). ``limit`` 0 means everything."""
 
     limit: int = 0
     token: ContinueToken | None = None
+    read: listrv.ReadAt = listrv.LATEST
 
 
 def _validation_errors(rv: str, match: str, has_continue: bool,
@@ -208,15 +210,17 @@ def list_options(limit: int | None, continue_: str, resource_version: str,
                  resource_version_match: str, has_initial_events: bool) -> ListOptions:
     """Validate a list request's paging parameters in kube's order: the options (422
     ``ListOptions.meta.k8s.io "" is invalid``), the token (400), then ``resourceVersion``
-    beside it (400; ``"0"`` is allowed). Without a token, ``resourceVersion=0`` is served
-    whole, ``limit`` ignored, as kube 1.32 serves it from its watch cache."""
+    beside it (400; ``"0"`` is allowed), then the resourceVersion itself. Without a token,
+    ``resourceVersion=0`` is served whole, ``limit`` ignored, as kube 1.32 serves it from
+    its watch cache."""
     errs = _validation_errors(resource_version, resource_version_match, bool(continue_),
                               has_initial_events)
     if errs:
         raise options_invalid("ListOptions", errs)
     if not continue_:
         paged = limit is not None and limit > 0 and resource_version != "0"
-        return ListOptions(limit if paged and limit else 0)
+        read = listrv.read_at(resource_version, resource_version_match, limit)
+        return ListOptions(limit if paged and limit else 0, read=read)
     token = decode(continue_)
     if resource_version not in ("", "0"):
         raise errors.bad_request(WITH_RESOURCE_VERSION)
@@ -279,6 +283,7 @@ def cut(entries: Entries, current: int, opts: ListOptions, matches: Callable[[Ob
     :param count_remaining: give ``remainingItemCount`` (only when nothing is filtered).
     :param window: how far behind ``current`` a token's resourceVersion may be.
     """
+    listrv.check_exact(opts.read, current)
     rv = _list_rv(opts.token, current, window)
     keys = entries.keys
     i = bisect.bisect_left(keys, opts.token.start) if opts.token else 0

@@ -11,6 +11,7 @@ import pytest
 from kubelite.api import pagination
 from kubelite.api.errors import StatusError
 from kubelite.api.pagination import ContinueToken, ListOptions
+from kubelite.api.listrv import ReadAt
 
 Obj = dict[str, Any]
 
@@ -118,7 +119,8 @@ def test_options_limit_and_resource_version_zero() -> None:
     assert options(0) == options(-3) == options() == ListOptions(0)
     # kube 1.32 serves resourceVersion=0 from its watch cache and ignores limit there
     assert options(2, rv="0") == ListOptions(0)
-    assert options(2, rv="12") == ListOptions(2)
+    # limit beside resourceVersion=N is kube's "legacy exact match" (see test_listrv.py)
+    assert options(2, rv="12") == ListOptions(2, read=ReadAt(exact=12))
 
 
 def test_options_with_a_token() -> None:
