@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
-from kubelite.api import errors, fieldselectors, labels, pagination
+from kubelite.api import errors, fieldselectors, labels, listrv, pagination
 from kubelite.api.resources import Resource
 from kubelite.api.validation import FieldError, Path, options_invalid
 from kubelite.apiserver.negotiation import BodyType, body_type
@@ -155,7 +155,7 @@ def list_filter(request: web.Request) -> Filter:
 def list_options(request: web.Request) -> pagination.ListOptions:
     """``limit``, ``continue`` and the options checked beside them (kube's order)."""
     q = request.query
-    return pagination.list_options(query_int(request, "limit"), q.get("continue", ""),
+    return pagination.list_options(listrv.parse_limit(q.get("limit")), q.get("continue", ""),
                                    q.get("resourceVersion", ""),
                                    q.get("resourceVersionMatch", ""),
                                    "sendInitialEvents" in q)

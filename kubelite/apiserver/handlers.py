@@ -108,7 +108,8 @@ async def list_or_watch(call: Call) -> web.StreamResponse:
     flt = decode.list_filter(call.request)
     page = await call.store.list_page(call.namespace or None, flt,
                                       decode.list_options(call.request),
-                                      call.server.continue_window)
+                                      call.server.continue_window,
+                                      call.server.list_freshness)
     return respond.render_list(page.items, page.resource_version, rendering, call.res,
                                call.server.clock(),
                                call.request.query.get("includeObject", "Metadata"),

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from kubelite.api import pagination
 from kubelite.registry.catalog import Catalog
+from kubelite.registry.generic import FRESHNESS, Freshness
 from kubelite.registry.strategy import Context
 
 
@@ -33,6 +34,8 @@ class ApiServer:
     bookmark_interval: float = 60.0  # seconds of quiet before a watch BOOKMARK
     # etcd events a continue token may be behind before its list is 410 Expired
     continue_window: int = pagination.HISTORY_EVENTS
+    # how a list with resourceVersion=N waits for etcd's index to reach N (kube: 3 s)
+    list_freshness: Freshness = FRESHNESS
 
     def context(self, namespace: str = "", **kw: Any) -> Context:
         return Context(now=self.clock(), rng=self.rng, namespace=namespace, **kw)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from kubelite.api import fieldselectors, pagination
-from kubelite.registry.generic import NO_FILTER, DeleteOptions, Filter, Store
+from kubelite.registry.generic import FRESHNESS, NO_FILTER, DeleteOptions, Filter, Freshness, Store
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.watch import WatchEvent
 
@@ -52,9 +52,10 @@ class ConvertingStore(Store):
         return pagination.Entries(found.keys, load), rv
 
     async def list_page(self, namespace: str | None, flt: Filter, opts: pagination.ListOptions,
-                        window: int = pagination.HISTORY_EVENTS) -> pagination.Page:
+                        window: int = pagination.HISTORY_EVENTS,
+                        fresh: Freshness = FRESHNESS) -> pagination.Page:
         """The inner store's page (its keys, its field labels), converted out."""
-        page = await self.inner.list_page(namespace, self._filter(flt), opts, window)
+        page = await self.inner.list_page(namespace, self._filter(flt), opts, window, fresh)
         return dataclasses.replace(page, items=[self.outbound(i) for i in page.items])
 
     async def create(self, obj: Obj, ctx: Context) -> Obj:

@@ -11,13 +11,14 @@ Storage errors become ``Status`` errors in :meth:`Store._storage` via
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kubelite.api import errors, fieldselectors, labels, managedfields, meta, pagination
+from kubelite.api import errors, fieldselectors, labels, listrv, managedfields, meta, pagination
 from kubelite.registry.prepare import Preparation
 from kubelite.registry.strategy import Context, Strategy
 from kubelite.storage.errors import StorageError, StorageErrorCode
@@ -50,6 +51,23 @@ class Filter:
 
 
 NO_FILTER = Filter()
+
+
+async def _pause() -> None:
+    await asyncio.sleep(0.05)  # between index reads while a list waits for its resourceVersion
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """How long a "not older than N" list waits for etcd's index to reach N (kube's watch
+    cache waits 3 s), and what it does between two reads of the index (tests inject an
+    awaitable here to sequence a write inside the wait)."""
+
+    timeout: float = listrv.BLOCK_TIMEOUT  # seconds
+    pause: Callable[[], Awaitable[None]] = _pause
+
+
+FRESHNESS = Freshness()
 
 
 class Store(Preparation):
@@ -122,12 +140,25 @@ class Store(Preparation):
         return page.items, page.resource_version
 
     async def list_page(self, namespace: str | None, flt: Filter, opts: pagination.ListOptions,
-                        window: int = pagination.HISTORY_EVENTS) -> pagination.Page:
-        """One chunk of the list (all of it without ``limit``); see :mod:`pagination`."""
+                        window: int = pagination.HISTORY_EVENTS,
+                        fresh: Freshness = FRESHNESS) -> pagination.Page:
+        """One chunk of the list (all of it without ``limit``); see :mod:`pagination`, and
+        :mod:`listrv` for what the list's resourceVersion asks of the read."""
         matches = self.matcher(flt)
         entries, rv = await self.entries(namespace, flt)
+        if rv < opts.read.minimum:
+            await self._wait_for_index(opts.read, rv, fresh)
+            entries, rv = await self.entries(namespace, flt)
         return pagination.cut(entries, rv, opts, matches,
                               flt.labels.empty() and flt.fields.empty(), window)
+
+    async def _wait_for_index(self, read: listrv.ReadAt, current: int, fresh: Freshness) -> None:
+        """Re-read etcd's index until it reaches ``read.minimum``; 504 after the timeout."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while listrv.must_wait(read, current, loop.time() - start, fresh.timeout):
+            await fresh.pause()
+            current = await self._storage("", self.storage.current_index())
 
     # -- create ---------------------------------------------------------------------------
     async def create(self, obj: Obj, ctx: Context) -> Obj:
