@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from typing import Any
 
 import pytest
 
 from kubelite.apiserver.server import RunningApiServer
+from kubelite.registry.generic import Freshness
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client, watch  # noqa: E402
@@ -109,3 +111,27 @@ async def test_python_client_walks_chunked_lists(apiserver: RunningApiServer) ->
     with pytest.raises(client.ApiException) as caught:
         await asyncio.to_thread(core.list_namespaced_pod, "default", limit=2, _continue="bad!")
     assert caught.value.status == 400
+
+
+async def test_python_client_lists_at_a_resource_version(apiserver: RunningApiServer) -> None:
+    core = client.CoreV1Api(make_api(apiserver.url))
+    await asyncio.to_thread(core.create_namespaced_pod, "default", pod_body("rv-1"))
+    listed = await asyncio.to_thread(core.list_namespaced_pod, "default")
+    rv = listed.metadata.resource_version
+    exact = await asyncio.to_thread(core.list_namespaced_pod, "default", resource_version=rv,
+                                    resource_version_match="Exact")
+    assert exact.metadata.resource_version == rv and len(exact.items) == 1
+    await asyncio.to_thread(core.create_namespaced_pod, "default", pod_body("rv-2"))
+    newer = await asyncio.to_thread(core.list_namespaced_pod, "default", resource_version=rv)
+    assert len(newer.items) == 2
+    with pytest.raises(client.ApiException) as caught:
+        await asyncio.to_thread(core.list_namespaced_pod, "default", resource_version=rv,
+                                resource_version_match="Exact")
+    assert (caught.value.status, json.loads(caught.value.body)["reason"]) == (410, "Expired")
+    apiserver.server.list_freshness = Freshness(timeout=0.1)
+    with pytest.raises(client.ApiException) as caught:
+        await asyncio.to_thread(core.list_namespaced_pod, "default",
+                                resource_version=str(int(rv) + 1000))
+    body = json.loads(caught.value.body)
+    assert caught.value.status == 504
+    assert body["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"

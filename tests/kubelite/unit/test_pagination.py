@@ -10,8 +10,8 @@ import pytest
 
 from kubelite.api import pagination
 from kubelite.api.errors import StatusError
-from kubelite.api.pagination import ContinueToken, ListOptions
 from kubelite.api.listrv import ReadAt
+from kubelite.api.pagination import ContinueToken, ListOptions
 
 Obj = dict[str, Any]
 
