@@ -82,9 +82,11 @@ def parse_int64(text: str) -> int:
     return value
 
 
-def parse_limit(text: str | None) -> int | None:
-    """A list's ``limit`` query value as kube's query-parameter conversion reads it (any
-    value given, even empty, must be an int64); a bad one is its 400, word for word."""
+def parse_query_int(text: str | None) -> int | None:
+    """An int64 query parameter (``limit``, ``timeoutSeconds``, ``gracePeriodSeconds``) as
+    kube's query-parameter conversion reads it: absent is ``None``, any value given, even
+    an empty one, must be an int64; a bad one is its 400 (Go's strconv text), word for
+    word."""
     if text is None:
         return None
     try:
@@ -150,4 +152,4 @@ def must_wait(read: ReadAt, current: int, waited: float, timeout: float) -> bool
 
 
 __all__ = ["BLOCK_TIMEOUT", "LATEST", "ReadAt", "check_exact", "must_wait", "parse_int64",
-           "parse_limit", "read_at", "too_large"]
+           "parse_query_int", "read_at", "too_large"]

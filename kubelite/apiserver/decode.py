@@ -108,13 +108,7 @@ def query_bool(request: web.Request, name: str) -> bool:
 
 
 def query_int(request: web.Request, name: str) -> int | None:
-    text = request.query.get(name)
-    if text in (None, ""):
-        return None
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise errors.bad_request(f"invalid {name}: {text!r} is not an integer") from exc
+    return listrv.parse_query_int(request.query.get(name))
 
 
 OPTIONS_KIND = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
@@ -152,10 +146,17 @@ def list_filter(request: web.Request) -> Filter:
     return Filter(lsel, fsel)
 
 
-def list_options(request: web.Request) -> pagination.ListOptions:
+def list_limit(request: web.Request) -> int | None:
+    """``limit``, after ``timeoutSeconds``: kube converts (and refuses) the numbers first,
+    before it parses the selectors (:func:`list_filter`) and validates the options."""
+    query_int(request, "timeoutSeconds")
+    return query_int(request, "limit")
+
+
+def list_options(request: web.Request, limit: int | None) -> pagination.ListOptions:
     """``limit``, ``continue`` and the options checked beside them (kube's order)."""
     q = request.query
-    return pagination.list_options(listrv.parse_limit(q.get("limit")), q.get("continue", ""),
+    return pagination.list_options(limit, q.get("continue", ""),
                                    q.get("resourceVersion", ""),
                                    q.get("resourceVersionMatch", ""),
                                    "sendInitialEvents" in q)

@@ -105,9 +105,10 @@ async def list_or_watch(call: Call) -> web.StreamResponse:
         return await watch.serve(call.request, call.server, call.res, call.store,
                                  call.namespace or None)
     rendering = call.rendering()
+    limit = decode.list_limit(call.request)
     flt = decode.list_filter(call.request)
     page = await call.store.list_page(call.namespace or None, flt,
-                                      decode.list_options(call.request),
+                                      decode.list_options(call.request, limit),
                                       call.server.continue_window,
                                       call.server.list_freshness)
     return respond.render_list(page.items, page.resource_version, rendering, call.res,

@@ -123,6 +123,9 @@ async def test_a_write_that_reaches_the_resource_version_during_the_wait_is_serv
 @pytest.mark.parametrize(("query", "message"), [
     ("limit=abc", 'strconv.ParseInt: parsing "abc": invalid syntax'),
     ("limit=", 'strconv.ParseInt: parsing "": invalid syntax'),
+    ("timeoutSeconds=x&limit=abc", 'strconv.ParseInt: parsing "x": invalid syntax'),
+    # the numbers are converted before the selectors are parsed
+    ("labelSelector=a%20b%20c&limit=abc", 'strconv.ParseInt: parsing "abc": invalid syntax'),
     ("limit=99999999999999999999",
      'strconv.ParseInt: parsing "99999999999999999999": value out of range'),
     ("resourceVersion=abc&limit=2", 'invalid resource version: resourceVersion: Invalid value: '
@@ -145,3 +148,10 @@ async def test_a_malformed_resource_version_alone_is_kubes_500(api: Api) -> None
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": '
                    "invalid syntax", "code": 500})
+
+
+async def test_a_malformed_grace_period_in_the_query_is_kubes_400(api: Api) -> None:
+    await api.post(PODS, pod("a"))
+    status, body, _ = await api.delete(PODS + "/a?gracePeriodSeconds=soon")
+    assert (status, body["reason"], body["message"]) == (
+        400, "BadRequest", 'strconv.ParseInt: parsing "soon": invalid syntax')

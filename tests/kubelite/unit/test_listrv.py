@@ -71,7 +71,7 @@ def test_a_resource_version_beyond_uint64_is_out_of_range() -> None:
     (None, None), ("0", 0), ("500", 500), ("-3", -3), ("+7", 7), (str(2**63 - 1), 2**63 - 1),
 ])
 def test_limit_is_an_int64(text: str | None, expected: int | None) -> None:
-    assert listrv.parse_limit(text) == expected
+    assert listrv.parse_query_int(text) == expected
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -85,7 +85,7 @@ def test_limit_is_an_int64(text: str | None, expected: int | None) -> None:
 ])
 def test_a_bad_limit_is_kubes_400(text: str, message: str) -> None:
     with pytest.raises(StatusError) as caught:
-        listrv.parse_limit(text)
+        listrv.parse_query_int(text)
     assert (caught.value.code, caught.value.reason, caught.value.message) == (
         400, "BadRequest", message)
 
