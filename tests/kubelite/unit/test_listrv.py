@@ -32,6 +32,9 @@ def read(rv: str, match: str = "", limit: int | None = None, cont: bool = False)
     ({"rv": "12", "match": "Exact"}, ReadAt(exact=12)),
     ({"rv": "12", "match": "Exact", "limit": 5}, ReadAt(exact=12)),
     ({"rv": "12", "limit": 5}, ReadAt(exact=12)),
+    # "00" parses to revision 0, which asks nothing, on either path
+    ({"rv": "00"}, LATEST),
+    ({"rv": "00", "match": "Exact"}, LATEST),
     # a continue token carries its own version
     ({"rv": "12", "cont": True}, LATEST),
 ])
