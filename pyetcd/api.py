@@ -68,6 +68,8 @@ MEMBER_METHODS = ("GET", "POST", "DELETE", "PUT")
 AUTH_TREES = ("/v2/auth/users", "/v2/auth/roles")
 AUTH_PREFIXES = ("/v2/auth/users/", "/v2/auth/roles/")
 _TERM = str(RAFT_TERM)
+# The status lines of event answers, as pyetcd.h1 renders them (HTTP/1.1); see _event_wire.
+_EVENT_STATUS = {200: "HTTP/1.1 200 OK\r\n", 201: "HTTP/1.1 201 Created\r\n"}
 
 
 @dataclass(slots=True)
@@ -149,6 +151,8 @@ class V2Api:
     def __post_init__(self) -> None:
         self._cluster_hex = self.cluster.cluster_hex
         self._error_headers = {**CORS, "Content-Type": JSON, "X-Etcd-Cluster-Id": self._cluster_hex}
+        self._event_heads = {status: _event_head_template(line, self._error_headers)
+                             for status, line in _EVENT_STATUS.items()}
         self.authenticator = Authenticator(self.passwords.check, self.client_cert_auth)
         self.auth = AuthApi(self.authenticator, self.passwords.hash)
 
@@ -193,8 +197,10 @@ class V2Api:
         assert isinstance(result, Event)
         no_value = req.no_value_on_success and result.action in NO_VALUE_ACTIONS
         # HEAD: the body is rendered anyway; the transport sends only its length, as Go does.
-        return Reply(201 if result.is_created else 200,
-                     self._event_headers(result.etcd_index), event_json(result, no_value))
+        status = 201 if result.is_created else 200
+        body = event_json(result, no_value)
+        return Reply(status, self._event_headers(result.etcd_index), body, False,
+                     self._event_wire(status, result.etcd_index, body))
 
     def handle(self, method: str, target: str, body: bytes, content_type: str | None,
                now: int, creds: Credentials = NO_CREDENTIALS) -> Reply | WatchReply:
@@ -251,6 +257,13 @@ class V2Api:
         headers = dict(self._error_headers)
         headers["X-Etcd-Index"] = str(err.index)
         return Reply(err.http_status, headers, error_json(err))
+
+    def _event_wire(self, status: int, etcd_index: int, body: bytes) -> tuple[bytes, bytes]:
+        """What :func:`pyetcd.h1.reply_wire` renders for the reply of :meth:`_event_headers`,
+        from a template (every PUT's answer; a test checks they agree): the transport, or a
+        ``--workers`` front, then renders nothing."""
+        return (self._event_heads[status] % (etcd_index, self.raft_index),
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
     def _event_headers(self, etcd_index: int) -> dict[str, str]:
         headers = self._error_headers.copy()  # CORS, Content-Type, cluster ID: in Go's order
@@ -384,6 +397,15 @@ class V2Api:
             f"etcd_debugging_store_watchers {self.store.hub.count}",
         ]
         return ("\n".join(lines) + "\n").encode()
+
+
+def _event_head_template(status_line: str, common: dict[str, str]) -> bytes:
+    """The head of an event answer up to the Date line: ``common`` headers, then
+    X-Etcd-Index, X-Raft-Index (``%d`` each) and X-Raft-Term, as :meth:`_event_headers`
+    orders them."""
+    lines = status_line + "".join(f"{name}: {value}\r\n" for name, value in common.items())
+    return (lines.replace("%", "%%") + "X-Etcd-Index: %d\r\nX-Raft-Index: %d\r\n"
+            + f"X-Raft-Term: {_TERM}\r\n").encode("latin-1")
 
 
 def _not_found() -> Reply:

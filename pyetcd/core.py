@@ -158,8 +158,9 @@ class FrontLink(asyncio.Protocol):
         self._pump(rid, watcher)
 
     def _answer_plain(self, rid: int, result: Result) -> None:
-        """The answer to a WRITE: not rendered here (the front does it)."""
-        if type(result) is Reply:
+        """The answer to a WRITE: not rendered here (the front does it), unless the API
+        rendered it already (an event's answer: see ``V2Api._event_wire``)."""
+        if type(result) is Reply and result.wire is None:
             if not self.closed:
                 self._send((frames.PLAIN, rid, result.status, result.headers, result.body,
                             result.close))

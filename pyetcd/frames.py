@@ -27,9 +27,10 @@ Core to front:
 
 * ``(REPLY, id, head, tail, close)``: the answer rendered as :func:`pyetcd.h1.reply_wire`
   renders it (the bytes before and after the Date line): for requests, whose answers may be
-  sent again (cached GETs), so they are rendered once;
-* ``(PLAIN, id, status, headers, body, close)``: the answer to a WRITE, for the front to
-  render (work taken off the core);
+  sent again (cached GETs), so they are rendered once, and for writes whose answer the API
+  rendered already (an event's answer, from a template: ``V2Api._event_wire``);
+* ``(PLAIN, id, status, headers, body, close)``: any other answer to a WRITE (an error),
+  for the front to render (work taken off the core);
 * ``(WATCH, id, headers, stream)``: the request became a watch: send these headers now;
 * ``(EVENT, id, body)``: one event of that watch, as JSON;
 * ``(END, id)``: the watch has ended (one-shot answered, dropped, shut down).

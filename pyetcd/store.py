@@ -42,6 +42,9 @@ def join(parent: str, name: str) -> str:
     return parent + name if parent == ROOT else parent + "/" + name
 
 
+RECENT_DIRS = 16  # directories remembered by Store._make_dirs
+
+
 class Store:
     def __init__(self) -> None:
         self.root = Node(ROOT, None, 0, None, None)
@@ -53,6 +56,11 @@ class Store:
         # etcd's internal /2 namespace (v2 auth): key -> value, None for a directory.
         # Never visible through /v2/keys; written only by write_internal().
         self.internal: dict[str, str | None] = {}
+        # The directories the last writes went into (clients write runs of keys into a few
+        # directories): _make_dirs returns them without walking their path. Removing any
+        # directory clears it, so each is a live directory whose ancestors are all live
+        # directories (a directory never turns into a file).
+        self._recent_dirs: dict[str, Node] = {}
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -315,6 +323,9 @@ class Store:
 
     def _make_dirs(self, key: str, index: int) -> Node:
         """The directory at ``key``, creating missing ones with ``index``; 104 on a file."""
+        recent = self._recent_dirs.get(key)
+        if recent is not None:
+            return recent
         node = self.root
         if key == ROOT:
             return node
@@ -327,6 +338,9 @@ class Store:
             elif not child.is_dir:
                 raise EtcdError(errors.NOT_DIR, child.key, self.index)
             node = child
+        if len(self._recent_dirs) >= RECENT_DIRS:
+            self._recent_dirs.clear()
+        self._recent_dirs[key] = node
         return node
 
     def _compare(self, node: Node, prev_value: str, prev_index: int) -> None:
@@ -367,6 +381,8 @@ class Store:
         return event
 
     def _detach(self, node: Node) -> None:
+        if node.children is not None and self._recent_dirs:  # a directory goes away
+            self._recent_dirs.clear()
         parent = node.parent
         node.parent = None
         if parent is not None and parent.children is not None:

@@ -351,3 +351,25 @@ async def test_a_second_host_header_is_refused(wire: Harness) -> None:
     c = await wire.connect()
     await c.send(b"GET /version HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
     assert (await c.rest()).startswith(b"HTTP/1.1 400 Bad Request\r\n")
+
+
+@pytest.mark.parametrize("target, form", [
+    ("/v2/keys/a/b", "value=1"), ("/v2/keys/a/b", "value=2"), ("/v2/keys/q", "value=%25"),
+    ("/v2/keys/d?dir=true", ""), ("/v2/keys/a/b?prevValue=2", "value=3"),
+    ("/v2/keys/a/b?noValueOnSuccess=true", "value=4"), ("/v2/keys/a", ""),
+])
+def test_event_answers_rendered_by_the_api_are_what_h1_renders(api: V2Api, target: str,
+                                                                form: str) -> None:
+    from dataclasses import replace
+
+    from pyetcd.api import Reply
+    from pyetcd.h1 import reply_wire
+
+    api.handle("PUT", "/v2/keys/a/b", b"value=0", "application/x-www-form-urlencoded", T0)
+    for method in ("PUT", "POST", "GET"):
+        reply = api.handle(method, target, form.encode(), "application/x-www-form-urlencoded",
+                           T0)
+        assert type(reply) is Reply
+        if reply.status < 300:
+            assert reply.wire is not None
+            assert reply.wire == reply_wire(replace(reply, wire=None))

@@ -165,3 +165,21 @@ def test_request_fields_and_round_trip() -> None:
 ])
 def test_ttl_to_expiration_wraps_like_go(ttl: int, expected: int) -> None:
     assert expiration_for(ttl, NOW) == expected
+
+
+@pytest.mark.parametrize("body", [
+    b"value=", b"value=x", b"value=a=b", b"value=a+b", b"value=a%2Fb", b"value=a&ttl=5",
+    b"value=a;b", b"value=%zz", b"valu=x", b"value=\xff\xfe", b"", b"value=x&value=y",
+])
+@pytest.mark.parametrize("method", ["PUT", "POST", "PATCH", "DELETE", "GET"])
+@pytest.mark.parametrize("query", ["", "ttl=5", "value=q"])
+def test_plain_value_fast_path_makes_the_general_form(body: bytes, method: str,
+                                                      query: str) -> None:
+    def outcome(content_type: str) -> object:
+        try:
+            return read_form(method, query, body, content_type)
+        except EtcdError as err:
+            return (err.code, err.cause)
+    # The parameter keeps the same media type but takes the general path.
+    assert outcome("application/x-www-form-urlencoded") == \
+        outcome("application/x-www-form-urlencoded; charset=utf-8")

@@ -175,3 +175,24 @@ def test_removed_nodes_leave_no_cyclic_garbage() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_writes_after_a_directory_went_away_recreate_it() -> None:
+    # _make_dirs remembers recent directories; removing, expiring or replacing one must not
+    # let a later write land in the removed node.
+    s = Store()
+    s.set("/d/e/k1", False, "1", None, False, T0)
+    s.delete("/d", False, True, T0)
+    s.set("/d/e/k2", False, "2", None, False, T0)
+    listing = s.get("/d/e", True, True, T0).node
+    assert [n.key for n in listing.nodes or ()] == ["/d/e/k2"]
+    assert listing.created_index == 3
+    s.set("/t", True, "", T0 + S, False, T0)
+    s.set("/t/k", False, "v", None, False, T0)
+    s.expire(T0 + S)
+    s.set("/t/k2", False, "v", None, False, T0 + S)
+    assert s.get("/t", False, False, T0 + S).node.created_index == s.index
+    s.set("/f/k", False, "v", None, False, T0)
+    s.delete("/f", False, True, T0)
+    s.set("/f", False, "file", None, False, T0)
+    assert code(s.set, "/f/k", False, "v", None, False, T0)[0] == errors.NOT_DIR
