@@ -37,6 +37,7 @@ Supervision (no orphans in any order of deaths):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -173,6 +174,7 @@ async def serve_front(config: Config, index: int, socks: Sequence[socket.socket]
     await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     for task in waits:
         task.cancel()
+    _ignore_stop_signals(loop)
     for listener in listeners:
         await listener.stop()
     status = 0
@@ -193,6 +195,17 @@ async def serve_front(config: Config, index: int, socks: Sequence[socket.socket]
     if link.transport is not None:
         link.transport.close()  # after the watch cancels queued above
     return status
+
+
+def _ignore_stop_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """A front already stopping ignores SIGTERM/SIGINT from here to its exit: the core
+    sends its own SIGTERM to every front when it stops, and once the loop is closed its
+    handlers are gone (SIG_DFL), so that signal would kill a front that is leaving in order
+    and its exit status would read as a failure."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(sig)
+        signal.signal(sig, signal.SIG_IGN)
 
 
 async def serve_core(config: Config, link_socks: Sequence[socket.socket],
