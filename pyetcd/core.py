@@ -41,6 +41,11 @@ INTERNAL_ERROR = Reply(500, {"Content-Type": "text/plain; charset=utf-8"},
                        b"Internal Server Error", close=True)
 
 
+def _credentials(sent: tuple[str, list[str]] | None) -> Credentials:
+    """The credentials a front sent with a request (see :mod:`pyetcd.frames`)."""
+    return NO_CREDENTIALS if sent is None else Credentials(sent[0], tuple(sent[1]))
+
+
 class Core:
     """What the links share: the service, the watcher count and cap, and the open links."""
 
@@ -62,8 +67,8 @@ class Core:
 
 
 class FrontLink(asyncio.Protocol):
-    __slots__ = ("core", "service", "name", "reader", "transport", "out", "flushing",
-                 "watches", "ready", "stopping", "closed")
+    __slots__ = ("core", "service", "name", "reader", "transport", "outbox", "watches",
+                 "ready", "stopping", "closed")
 
     def __init__(self, core: Core, name: str) -> None:
         self.core = core
@@ -71,8 +76,7 @@ class FrontLink(asyncio.Protocol):
         self.name = name
         self.reader = frames.FrameReader()
         self.transport: asyncio.Transport | None = None
-        self.out: list[frames.Message] = []
-        self.flushing = False
+        self.outbox = frames.Outbox(asyncio.get_running_loop().call_soon, self._write)
         self.watches: dict[int, Watcher] = {}
         self.ready = asyncio.Event()
         self.stopping = False  # the front is stopping in order (it got SIGTERM/SIGINT)
@@ -93,8 +97,7 @@ class FrontLink(asyncio.Protocol):
                 _, _, method, target, body, ctype, now, creds = message
                 try:
                     result = handle(method, target, body, ctype, now, partial(self._answer, rid),
-                                    NO_CREDENTIALS if creds is None
-                                    else Credentials(creds[0], tuple(creds[1])))
+                                    _credentials(creds))
                 except Exception:
                     log.exception('msg="request handling failed"')
                     result = INTERNAL_ERROR
@@ -105,8 +108,7 @@ class FrontLink(asyncio.Protocol):
                 try:
                     result = handle_write(method, path, KeyRequest.from_tuple(fields), entry,
                                           partial(self._answer_plain, rid),
-                                          NO_CREDENTIALS if creds is None
-                                          else Credentials(creds[0], tuple(creds[1])))
+                                          _credentials(creds))
                 except Exception:
                     log.exception('msg="request handling failed"')
                     result = INTERNAL_ERROR
@@ -141,19 +143,19 @@ class FrontLink(asyncio.Protocol):
             return  # the front went away
         if type(result) is Reply:
             head, tail = result.wire if result.wire is not None else reply_wire(result)
-            self._send((frames.REPLY, rid, head, tail, result.close))
+            self.outbox.put((frames.REPLY, rid, head, tail, result.close))
             return
         watch = cast(WatchReply, result)
         core = self.core
         if core.max_watchers and core.watching >= core.max_watchers:
             refused = refuse_watch(core.service.api, watch, core.watching, core.max_watchers)
             head, tail = reply_wire(refused)
-            self._send((frames.REPLY, rid, head, tail, refused.close))
+            self.outbox.put((frames.REPLY, rid, head, tail, refused.close))
             return
         core.watching += 1
         watcher = watch.watcher
         self.watches[rid] = watcher
-        self._send((frames.WATCH, rid, watch.headers, watch.stream))
+        self.outbox.put((frames.WATCH, rid, watch.headers, watch.stream))
         watcher.wakeup = partial(self._pump, rid, watcher)
         self._pump(rid, watcher)
 
@@ -162,7 +164,7 @@ class FrontLink(asyncio.Protocol):
         rendered it already (an event's answer: see ``V2Api._event_wire``)."""
         if type(result) is Reply and result.wire is None:
             if not self.closed:
-                self._send((frames.PLAIN, rid, result.status, result.headers, result.body,
+                self.outbox.put((frames.PLAIN, rid, result.status, result.headers, result.body,
                             result.close))
             return
         self._answer(rid, result)
@@ -171,11 +173,11 @@ class FrontLink(asyncio.Protocol):
         """Move the watcher's events into frames (called by the store as they happen)."""
         events = watcher.events
         while events:
-            self._send((frames.EVENT, rid, event_json(events.popleft())))
+            self.outbox.put((frames.EVENT, rid, event_json(events.popleft())))
         if watcher.closed and self.watches.pop(rid, None) is not None:
             watcher.wakeup = None
             self.core.watching -= 1
-            self._send((frames.END, rid))
+            self.outbox.put((frames.END, rid))
 
     def _cancel(self, rid: int) -> bool:
         """The front's client went away: forget the watch (True if it was still open)."""
@@ -194,14 +196,6 @@ class FrontLink(asyncio.Protocol):
             else:
                 watcher.remove()  # its wakeup sends the END
 
-    def _send(self, message: frames.Message) -> None:
-        self.out.append(message)
-        if not self.flushing:
-            self.flushing = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self.flushing = False
-        out, self.out = self.out, []
-        if self.transport is not None and out:
-            self.transport.write(frames.encode(out))
+    def _write(self, frame: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(frame)

@@ -35,13 +35,15 @@ Core to front:
 * ``(EVENT, id, body)``: one event of that watch, as JSON;
 * ``(END, id)``: the watch has ended (one-shot answered, dropped, shut down).
 
-Pure: no sockets; :class:`FrameReader` turns a byte stream back into messages.
+Pure: no sockets; :class:`FrameReader` turns a byte stream back into messages and
+:class:`Outbox` batches the messages of one loop turn into one frame.
 """
 
 from __future__ import annotations
 
 import marshal
 import struct
+from collections.abc import Callable
 from typing import Any
 
 REQUEST, CANCEL, READY, WRITE, STOPPING = 1, 2, 3, 4, 5
@@ -82,3 +84,27 @@ class FrameReader:
         if pos:
             del buffer[:pos]
         return messages
+
+
+class Outbox:
+    """The messages one end queues during a turn of its event loop, written as one frame
+    when the turn ends: ``schedule(flush)`` runs ``flush`` after the turn (the loop's
+    ``call_soon``), ``write`` takes the frame. A flush is pending exactly while messages
+    wait, so the first message of a turn schedules it."""
+
+    __slots__ = ("_messages", "_schedule", "_write")
+
+    def __init__(self, schedule: Callable[[Callable[[], None]], object],
+                 write: Callable[[bytes], None]) -> None:
+        self._messages: list[Message] = []
+        self._schedule = schedule
+        self._write = write
+
+    def put(self, message: Message) -> None:
+        if not self._messages:
+            self._schedule(self._flush)
+        self._messages.append(message)
+
+    def _flush(self) -> None:
+        messages, self._messages = self._messages, []
+        self._write(encode(messages))

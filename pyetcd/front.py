@@ -78,8 +78,7 @@ class CoreLink(asyncio.Protocol):
         self.on_lost = on_lost
         self.reader = frames.FrameReader()
         self.transport: asyncio.Transport | None = None
-        self.out: list[frames.Message] = []
-        self.flushing = False
+        self.outbox = frames.Outbox(asyncio.get_running_loop().call_soon, self._write)
         self.next_id = 0
         self.pending: dict[int, Respond] = {}
         self.watches: dict[int, RemoteWatcher] = {}
@@ -95,23 +94,23 @@ class CoreLink(asyncio.Protocol):
         sent_creds = None if creds is NO_CREDENTIALS else (creds.authorization, creds.cert_names)
         write = parse_key_write(method, target, body, content_type, now)
         if write is None:
-            self._send((frames.REQUEST, rid, method, target, body, content_type, now,
+            self.outbox.put((frames.REQUEST, rid, method, target, body, content_type, now,
                         sent_creds))
         else:  # parsed (and its WAL entry encoded) here, not in the core
             req, path = write
-            self._send((frames.WRITE, rid, method, path, req.to_tuple(),
+            self.outbox.put((frames.WRITE, rid, method, path, req.to_tuple(),
                         entries.encode_request(req), sent_creds))
         return None
 
     def cancel(self, rid: int, dropped: bool = False) -> None:
         if self.watches.pop(rid, None) is not None:
-            self._send((frames.CANCEL, rid, dropped))
+            self.outbox.put((frames.CANCEL, rid, dropped))
 
     def ready(self) -> None:
-        self._send((frames.READY, 0))
+        self.outbox.put((frames.READY, 0))
 
     def stopping(self) -> None:
-        self._send((frames.STOPPING, 0))
+        self.outbox.put((frames.STOPPING, 0))
 
     # ---- asyncio.Protocol ----------------------------------------------------------------
 
@@ -154,14 +153,6 @@ class CoreLink(asyncio.Protocol):
         if self.on_lost is not None:
             self.on_lost()
 
-    def _send(self, message: frames.Message) -> None:
-        self.out.append(message)
-        if not self.flushing:
-            self.flushing = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self.flushing = False
-        out, self.out = self.out, []
-        if self.transport is not None and out:
-            self.transport.write(frames.encode(out))
+    def _write(self, frame: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(frame)

@@ -3,6 +3,8 @@ parsing a front does, and the flag itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from pyetcd import frames
@@ -28,6 +30,20 @@ def test_frames_survive_any_split_of_the_byte_stream() -> None:
         for i in range(0, len(stream), step):
             got += reader.feed(stream[i:i + step])
         assert got == expected
+
+
+def test_the_outbox_sends_one_frame_per_turn() -> None:
+    scheduled: list[Callable[[], None]] = []
+    written: list[bytes] = []
+    outbox = frames.Outbox(scheduled.append, written.append)
+    outbox.put((frames.READY, 0))
+    outbox.put((frames.CANCEL, 7, False))
+    assert len(scheduled) == 1 and written == []  # one flush for the whole turn
+    scheduled.pop()()
+    assert frames.FrameReader().feed(b"".join(written)) == [(frames.READY, 0),
+                                                           (frames.CANCEL, 7, False)]
+    outbox.put((frames.STOPPING, 0))  # the next turn schedules its own flush
+    assert len(scheduled) == 1 and len(written) == 1
 
 
 def test_a_key_request_round_trips_as_a_tuple() -> None:
