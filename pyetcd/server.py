@@ -158,6 +158,16 @@ async def expiry_ticker(service: EtcdService, interval: float,
         service.sync(clock())  # logs a SYNC only when some TTL is due
 
 
+async def background_until(stop: asyncio.Event, service: EtcdService, config: Config) -> None:
+    """The store's background work until ``stop`` is set: TTL expiry and the GC freezer."""
+    async with asyncio.TaskGroup() as tasks:
+        ticker = tasks.create_task(expiry_ticker(service, config.sync_interval))
+        freezer = tasks.create_task(freeze_periodically())
+        await stop.wait()
+        ticker.cancel()
+        freezer.cancel()
+
+
 async def serve(config: Config, stop: asyncio.Event | None = None,
                 ready: Callable[[list[str]], None] | None = None) -> None:
     """Run until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None), in this one
@@ -187,12 +197,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None,
         notify_ready()
         if ready is not None:
             ready(bound)
-        async with asyncio.TaskGroup() as tasks:
-            ticker = tasks.create_task(expiry_ticker(service, config.sync_interval))
-            freezer = tasks.create_task(freeze_periodically())
-            await stop.wait()
-            ticker.cancel()
-            freezer.cancel()
+        await background_until(stop, service, config)
     finally:
         log.info('msg="shutting down"')
         notify_stopping()

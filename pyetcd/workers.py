@@ -59,8 +59,8 @@ from pyetcd.metrics import REGISTRY, add_process_metrics
 from pyetcd.sdnotify import notify_ready, notify_stopping
 from pyetcd.server import (
     SHUTDOWN_TIMEOUT,
+    background_until,
     build_listeners,
-    expiry_ticker,
     open_service,
     run_loop,
     signal_event,
@@ -255,12 +255,7 @@ async def serve_core(config: Config, link_socks: Sequence[socket.socket],
                      api.cluster.member_hex, api.cluster.cluster_hex, config.effective_data_dir,
                      config.max_connections, config.max_watchers, config.workers)
             notify_ready()
-            async with asyncio.TaskGroup() as tasks:
-                ticker = tasks.create_task(expiry_ticker(service, config.sync_interval))
-                freezer = tasks.create_task(freeze_periodically())
-                await stop.wait()
-                ticker.cancel()
-                freezer.cancel()
+            await background_until(stop, service, config)
         ready.cancel()
         stopped.cancel()
     finally:
