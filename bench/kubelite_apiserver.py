@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib.util
 import random
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -71,7 +73,9 @@ async def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 
     raise TimeoutError(base)
 
 
-async def measure(etcd_url: str, n: int, tmp: Path) -> dict[str, float]:
+@contextlib.asynccontextmanager
+async def apiserver(etcd_url: str, tmp: Path) -> AsyncIterator[str]:
+    """A kubelite apiserver process on ``etcd_url`` under a fresh prefix, ready; its URL."""
     port = procs.free_port()
     argv = [sys.executable, "-m", "kubelite.cli", "apiserver", f"--etcd-servers={etcd_url}",
             f"--etcd-prefix=/bench-{random.random()}/registry", f"--insecure-port={port}"]
@@ -79,6 +83,14 @@ async def measure(etcd_url: str, n: int, tmp: Path) -> dict[str, float]:
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def measure(etcd_url: str, n: int, tmp: Path) -> dict[str, float]:
+    async with apiserver(etcd_url, tmp) as base:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as s:
             return {
                 "create": await run_phase(s, n, lambda i: ("POST", base + PODS, pod(i),
@@ -92,9 +104,6 @@ async def measure(etcd_url: str, n: int, tmp: Path) -> dict[str, float]:
                     "PATCH", f"{base}{PODS}/p{i}", {"metadata": {"labels": {"v": str(i)}}},
                     "application/strategic-merge-patch+json")),
             }
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def main(n: int) -> None:

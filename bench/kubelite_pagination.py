@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import random
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kubelite_apiserver import PODS, pod, run_phase, wait_ready  # noqa: E402
+from kubelite_apiserver import PODS, apiserver, pod, run_phase  # noqa: E402
 
 from tests.support import procs  # noqa: E402
 
@@ -52,13 +51,7 @@ async def walk(session: aiohttp.ClientSession, base: str, chunk: int) -> int:
 
 
 async def measure(etcd_url: str, pods: int, rounds: int, tmp: Path) -> dict[int, float]:
-    port = procs.free_port()
-    argv = [sys.executable, "-m", "kubelite.cli", "apiserver", f"--etcd-servers={etcd_url}",
-            f"--etcd-prefix=/bench-{random.random()}/registry", f"--insecure-port={port}"]
-    proc = procs._spawn(argv, tmp / f"apiserver-{port}.log")
-    base = f"http://127.0.0.1:{port}"
-    try:
-        await wait_ready(base, proc)
+    async with apiserver(etcd_url, tmp) as base:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as s:
             await run_phase(s, pods, lambda i: ("POST", base + PODS, pod(i), "application/json"))
             times: dict[int, list[float]] = {c: [] for c in CHUNKS}
@@ -68,9 +61,6 @@ async def measure(etcd_url: str, pods: int, rounds: int, tmp: Path) -> dict[int,
                     assert await walk(s, base, chunk) == pods
                     times[chunk].append(time.perf_counter() - start)
             return {c: statistics.median(t) for c, t in times.items()}
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def main(pods: int, rounds: int) -> None:
