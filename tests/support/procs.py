@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -67,8 +68,10 @@ class ServerProcess:
         return self.proc.returncode
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """Poll ``/health`` until the server answers, failing early if the process died.
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0,
+                 context: ssl.SSLContext | None = None) -> None:
+    """Poll ``/health`` until the server answers, failing early if the process died;
+    ``context`` for an ``https://`` URL.
 
     Readiness of a separate process has no event we can await, so this polls, bounded.
     """
@@ -77,7 +80,7 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0)
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before becoming ready")
         try:
-            with urllib.request.urlopen(url + "/health", timeout=1) as resp:
+            with urllib.request.urlopen(url + "/health", timeout=1, context=context) as resp:
                 if resp.status == 200:
                     return
         except OSError:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,16 +43,7 @@ def _wait_healthy(url: str, d: Path, proc: subprocess.Popen[bytes]) -> None:
     """Poll ``/health`` over TLS (a separate process offers no readiness event)."""
     context = ssl.create_default_context(cafile=str(d / "ca.pem"))
     context.load_cert_chain(str(d / "client.pem"), str(d / "client.key"))
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("etcd exited before becoming ready")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1, context=context):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(url)
+    procs.wait_healthy(url, proc, context=context)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ import shutil
 import ssl
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,16 +55,7 @@ def tls_context(certs: Path, client: str | None = "client") -> ssl.SSLContext:
 def wait_tls(url: str, certs: Path, proc: subprocess.Popen[bytes]) -> None:
     """Poll ``/health`` over TLS (a separate process offers no readiness event)."""
     context = tls_context(certs)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1, context=context):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(url)
+    procs.wait_healthy(url, proc, context=context)
 
 
 @dataclass

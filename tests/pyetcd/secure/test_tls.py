@@ -166,16 +166,7 @@ def test_auto_tls_makes_and_keeps_a_self_signed_certificate(tmp_path: Path) -> N
 
 def _wait_insecure(url: str, proc: subprocess.Popen[bytes]) -> None:
     import ssl
-    import time
 
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "pyetcd exited"
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=1, context=context):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(url)
+    procs.wait_healthy(url, proc, context=context)
