@@ -39,6 +39,7 @@ from typing import Any
 
 from kubelite.api import errors, listrv
 from kubelite.api.validation import FieldError, Path, options_invalid
+from pyetcd.goform import clean_path
 
 Obj = dict[str, Any]
 
@@ -135,20 +136,6 @@ def _fields(data: bytes) -> tuple[Any, Any, Any]:
     return found["v"], found["rv"], found["start"]
 
 
-def _clean(path: str) -> str:
-    """Go's ``path.Clean`` for a rooted path: no empty, ``.`` or ``..`` elements."""
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(part)
-    return "/" + "/".join(parts)
-
-
 def decode(text: str) -> ContinueToken:
     """Parse a ``continue`` value; a bad one is kube's 400 ``invalid continue token: ...``.
 
@@ -166,7 +153,7 @@ def decode(text: str) -> ContinueToken:
     if not start:
         raise errors.bad_request(f"invalid continue token: {EMPTY_START}")
     rooted = start if start.startswith("/") else "/" + start
-    if _clean(rooted) != rooted:
+    if clean_path(rooted) != rooted:  # Go's path.Clean, as kube checks it
         raise errors.bad_request(f"invalid continue token: {INVALID}: {start}")
     return ContinueToken(rv, rooted[1:])
 
